@@ -1,0 +1,492 @@
+"""The `taizhang` command line.
+
+Heavy modules (aiogram, SQLAlchemy, python-docx) are imported inside the commands that need
+them, so that `taizhang --help` and friends answer at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="taizhang: the task-ledger (台账) reporting bot and its office tools.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+plan_app = typer.Typer(help="Plans (台账): import, list, show, export.", no_args_is_help=True)
+units_app = typer.Typer(help="Units directories: import and list.", no_args_is_help=True)
+round_app = typer.Typer(help="Reporting rounds (deadlines) of a plan.", no_args_is_help=True)
+calendar_app = typer.Typer(help="Working-day calendar for years not yet built in.",
+                           no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(plan_app, name="plan")
+app.add_typer(units_app, name="units")
+app.add_typer(round_app, name="round")
+app.add_typer(calendar_app, name="calendar")
+
+console = Console()
+err_console = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[bold red]taizhang:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def load_settings_or_exit():
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as err:
+        raise fail(str(err), 2) from None
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def run_with_session(work: Callable[[Any], Awaitable[T]], *, commit: bool = True) -> T:
+    """Open the database, run `work(session)` in one transaction, close everything."""
+    settings = load_settings_or_exit()
+    from storage.db import make_engine, make_session_factory
+
+    async def main() -> T:
+        engine = make_engine(settings.effective_database_url)
+        try:
+            await _ensure_schema(engine, settings.effective_database_url)
+            async with make_session_factory(engine)() as session:
+                result = await work(session)
+                if commit:
+                    await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return _run_guarded(main())
+
+
+async def _ensure_schema(engine, url: str) -> None:
+    from storage.migrate import ensure_current
+
+    await ensure_current(engine, url)
+
+
+def _run_guarded(coro: Awaitable[T]) -> T:
+    from ledger.errors import LedgerError
+    from storage.services.errors import ServiceError
+
+    try:
+        return asyncio.run(coro)
+    except (LedgerError, ServiceError) as err:
+        raise fail(str(err)) from None
+    except OSError as err:
+        raise fail(f"cannot reach the database: {err}") from None
+
+
+# ---------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or migrate it to the newest schema."""
+    settings = load_settings_or_exit()
+    from storage.migrate import upgrade
+
+    try:
+        upgrade(settings.effective_database_url)
+    except OSError as err:
+        raise fail(f"cannot reach the database: {err}") from None
+    console.print(f"database is up to date ({_safe_url(settings.effective_database_url)})")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# ---------------------------------------------------------------- units
+
+
+@units_app.command("import")
+def units_import(
+    file: Annotated[Path, typer.Argument(help="Units file: .yaml or .csv")],
+    directory: Annotated[
+        str | None, typer.Option(help="Directory key (a CSV file's name is the default).")
+    ] = None,
+) -> None:
+    """Import or update a units directory (safe to repeat)."""
+    from ledger.errors import LedgerError
+    from ledger.units import load_units
+
+    try:
+        source = load_units(file)
+    except LedgerError as err:
+        raise fail(str(err)) from None
+    if directory:
+        source.key = directory
+
+    async def work(session):
+        from storage.services.directories import import_directory
+        from storage.services.plans import refresh_directory_plans
+
+        result = await import_directory(session, source)
+        await refresh_directory_plans(session, source.key)
+        return result
+
+    result = run_with_session(work)
+    console.print(
+        f"directory [bold]{result.directory}[/]: {len(result.created)} created, "
+        f"{len(result.updated)} updated, {result.unchanged} unchanged"
+        + (f", {len(result.deactivated)} no longer listed (kept, inactive)"
+           if result.deactivated else "")
+    )
+    for problem in result.unknown_group_members:
+        err_console.print(f"[yellow]group member not found:[/] {problem}")
+
+
+@units_app.command("list")
+def units_list(
+    directory: Annotated[str | None, typer.Option(help="Only this directory.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the units of every directory (or one)."""
+
+    async def work(session):
+        from storage.services.directories import list_units
+
+        return await list_units(session, directory)
+
+    rows = run_with_session(work, commit=False)
+    data = [
+        {"directory": d.key, "name": u.name, "short_name": u.short_name, "kind": u.kind,
+         "aliases": aliases, "active": u.active}
+        for d, u, aliases in rows
+    ]
+    if as_json:
+        print_json(data)
+        return
+    table = Table("directory", "name", "short", "kind", "aliases")
+    for row in data:
+        name = row["name"] if row["active"] else f"[dim]{row['name']} (inactive)[/]"
+        table.add_row(row["directory"], name, row["short_name"], row["kind"],
+                      "、".join(row["aliases"]))
+    console.print(table)
+
+
+# ---------------------------------------------------------------- plan
+
+
+@plan_app.command("import")
+def plan_import(
+    file: Annotated[Path, typer.Argument(help="Plan file: .yaml, .docx or .xlsx")],
+    key: Annotated[str | None, typer.Option(help="Plan key for a Word or Excel file.")] = None,
+    directory: Annotated[str | None, typer.Option(help="Units directory of the plan.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would change.")] = False,
+    strict: Annotated[bool, typer.Option(help="Refuse a plan naming unknown units.")] = False,
+) -> None:
+    """Import or update a plan (safe to repeat; answers already given are kept)."""
+    from ledger.errors import LedgerError
+
+    try:
+        plan, warnings = _read_plan_file(file, key=key, directory=directory)
+    except LedgerError as err:
+        raise fail(str(err)) from None
+    for warning in warnings:
+        err_console.print(f"[yellow]{file}:[/] {warning}", highlight=False)
+
+    async def work(session):
+        from storage.services.plans import import_plan
+
+        result = await import_plan(session, plan)
+        unknown = [u for u in result.unresolved if u.why == "unknown"]
+        if dry_run or (strict and unknown):
+            await session.rollback()
+        return result
+
+    result = run_with_session(work, commit=not dry_run)
+    _print_import_result(file, result, dry_run)
+    if strict and any(u.why == "unknown" for u in result.unresolved):
+        raise fail("plan names units that are not in its directory (see above); nothing saved")
+
+
+def _read_plan_file(file: Path, *, key: str | None, directory: str | None):
+    suffix = file.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        from ledger.plan_yaml import load_plan
+
+        plan, warnings = load_plan(file), []
+    else:
+        from ledger.form_import import read_plan_file
+
+        imported = read_plan_file(file, key=key)
+        plan, warnings = imported.plan, list(imported.warnings)
+    if key:
+        plan.key = key
+    if directory:
+        plan.directory = directory
+    return plan, warnings
+
+
+def _print_import_result(file: Path, result, dry_run: bool) -> None:
+    verb = "would be" if dry_run else ""
+    counts = result.counts
+    console.print(
+        f"{file}: plan [bold]{result.key}[/] — {counts['sections']} sections, "
+        f"{counts['items']} items, {counts['tasks']} tasks"
+    )
+    if not result.changed:
+        console.print("nothing changed (already imported)")
+    else:
+        parts = [
+            ("created" if result.created else None),
+            (f"{len(result.tasks_created)} tasks added" if result.tasks_created and not result.created else None),
+            (f"{len(result.tasks_updated)} tasks updated" if result.tasks_updated else None),
+            (f"{len(result.tasks_retired)} tasks retired (answers kept)" if result.tasks_retired else None),
+            (f"{len(result.rounds_created)} rounds added" if result.rounds_created else None),
+            (f"{result.assignments_changed} assignments changed" if result.assignments_changed else None),
+        ]
+        console.print(f"{verb} " .lstrip() + ", ".join(p for p in parts if p))
+    if dry_run:
+        console.print("[yellow]dry run: nothing was saved[/]")
+    _print_unresolved(result.unresolved)
+
+
+def _print_unresolved(unresolved) -> None:
+    labels = {
+        "unknown": "not in the units directory",
+        "pending_group": "group still empty (staff fill it in)",
+        "no_directory": "plan's units directory is not loaded",
+        "no_responsibility": "no 责任单位 given",
+    }
+    by_name: dict[tuple[str, str], list[int]] = {}
+    for problem in unresolved:
+        by_name.setdefault((problem.name, problem.why), []).append(problem.task)
+    for (name, why), tasks in sorted(by_name.items(), key=lambda kv: kv[1][0]):
+        numbers = ", ".join(str(n) for n in tasks)
+        label = f"“{name}” " if name else ""
+        err_console.print(f"[yellow]unresolved:[/] {label}{labels[why]} — tasks {numbers}",
+                          highlight=False)
+
+
+@plan_app.command("list")
+def plan_list(as_json: JsonOption = False) -> None:
+    """List the plans."""
+
+    async def work(session):
+        from storage.services.plans import list_plans
+
+        return await list_plans(session)
+
+    plans = run_with_session(work, commit=False)
+    if as_json:
+        print_json(plans)
+        return
+    table = Table("key", "title", "layout", "sections", "items", "tasks", "rounds")
+    for p in plans:
+        table.add_row(p["key"], p["title"], p["layout"], str(p["sections"]), str(p["items"]),
+                      str(p["tasks"]), str(p["rounds"]))
+    console.print(table)
+
+
+@plan_app.command("show")
+def plan_show(
+    plan: Annotated[str, typer.Argument(help="Plan key")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show a plan: sections, items, tasks, who answers for each, deadlines, unresolved names."""
+
+    async def work(session):
+        from storage.services.plans import plan_overview
+
+        return await plan_overview(session, plan)
+
+    data = run_with_session(work, commit=False)
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"[bold]{data['title']}[/] {data['subtitle']}  ({data['key']}, {data['layout']})")
+    console.print(f"{data['sections']} sections, {data['items']} items, {data['tasks']} tasks; "
+                  f"units directory: {data['directory'] or '-'}")
+    for r in data["rounds"]:
+        console.print(f"round {r['due']} {r['name']} ({r['status']})")
+    table = Table("序号", "task", "lead 牵头", "responsible 责任", "due", "open", show_lines=False)
+    for t in data["task_list"]:
+        title = t["name"] or t["content"][:18] + ("…" if len(t["content"]) > 18 else "")
+        opened = "、".join(t["unresolved"] + t["pending_groups"])
+        table.add_row(str(t["number"]), title, _names(t["lead"]), _names(t["responsible"]),
+                      t["due_date"] or t["due_text"], opened)
+    console.print(table)
+    if data["unresolved"]:
+        console.print(f"[yellow]unresolved names:[/] {'、'.join(data['unresolved'])}")
+    if data["pending_groups"]:
+        console.print(f"[yellow]groups to fill in:[/] {'、'.join(data['pending_groups'])}")
+
+
+def _names(names: list[str], limit: int = 4) -> str:
+    if len(names) <= limit:
+        return "、".join(names)
+    return "、".join(names[:limit]) + f" …(+{len(names) - limit})"
+
+
+@plan_app.command("export")
+def plan_export(
+    plan: Annotated[str, typer.Argument(help="Plan key")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="YAML file to write.")],
+) -> None:
+    """Write the plan as a YAML plan file (imports back to the same plan)."""
+
+    async def work(session):
+        from storage.services.plans import load_ledger_plan
+
+        return await load_ledger_plan(session, plan)
+
+    ledger_plan = run_with_session(work, commit=False)
+    from ledger.plan_yaml import dump_plan
+
+    output.write_text(dump_plan(ledger_plan), encoding="utf-8")
+    console.print(f"wrote {output}")
+
+
+@plan_app.command("assign")
+def plan_assign(
+    plan: Annotated[str, typer.Argument(help="Plan key")],
+    task: Annotated[int, typer.Argument(help="序号 of the task")],
+    lead: Annotated[list[str] | None, typer.Option(help="Lead unit (repeatable).")] = None,
+    responsible: Annotated[list[str] | None, typer.Option(help="Responsible unit (repeatable).")] = None,
+    reset: Annotated[bool, typer.Option(help="Go back to what the 责任单位 text says.")] = False,
+) -> None:
+    """Override who answers for a task (staff's decision beats the printed text)."""
+    if not reset and not lead and not responsible:
+        raise fail("give --lead and/or --responsible, or --reset")
+
+    async def work(session):
+        from storage.services.plans import override_assignment
+
+        return await override_assignment(session, plan, task, [] if reset else lead or [],
+                                         [] if reset else responsible or [])
+
+    unresolved = run_with_session(work)
+    console.print(f"task {task} of {plan}: assignment {'reset' if reset else 'overridden'}")
+    _print_unresolved(unresolved)
+
+
+# ---------------------------------------------------------------- rounds
+
+
+@round_app.command("add")
+def round_add(
+    plan: Annotated[str, typer.Argument(help="Plan key")],
+    due: Annotated[str, typer.Option(help="Due date, YYYY-MM-DD.")],
+    name: Annotated[str, typer.Option(help="Name, e.g. 2023年12月报送.")] = "",
+) -> None:
+    """Add a reporting round (a deadline) to a plan."""
+    try:
+        due_date = dt.date.fromisoformat(due)
+    except ValueError:
+        raise fail(f"--due must be a date written YYYY-MM-DD, not {due!r}", 2) from None
+
+    async def work(session):
+        from storage.services.plans import add_round
+
+        round_ = await add_round(session, plan, due_date, name)
+        return {"id": round_.id, "name": round_.name, "due": round_.due_date.isoformat()}
+
+    data = run_with_session(work)
+    console.print(f"round {data['id']}: {data['name']} due {data['due']}")
+
+
+@round_app.command("list")
+def round_list(
+    plan: Annotated[str | None, typer.Option(help="Only this plan.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List reporting rounds."""
+
+    async def work(session):
+        from storage.services.rounds import list_rounds
+
+        return await list_rounds(session, plan)
+
+    rounds = run_with_session(work, commit=False)
+    if as_json:
+        print_json(rounds)
+        return
+    table = Table("id", "plan", "name", "due", "status", "submitted")
+    for r in rounds:
+        table.add_row(str(r["id"]), r["plan"], r["name"], r["due"], r["status"],
+                      f"{r['submitted']}/{r['units']}")
+    console.print(table)
+
+
+# ---------------------------------------------------------------- calendar
+
+
+@calendar_app.command("import")
+def calendar_import(file: Annotated[Path, typer.Argument(help="Calendar YAML for one year.")]) -> None:
+    """Load a year's holidays and adjusted working days (for years not built in)."""
+    from ledger.errors import LedgerError
+    from ledger.workdays import WorkCalendar, parse_calendar_yaml
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+        schedules = parse_calendar_yaml(text, source=str(file))
+        for schedule in schedules:  # checks each year is consistent before saving any
+            WorkCalendar().load_year(schedule.year, schedule.holidays, schedule.workdays)
+    except LedgerError as err:
+        raise fail(str(err)) from None
+    except OSError as err:
+        raise fail(f"{file}: {err.strerror}") from None
+
+    async def work(session):
+        from storage.services.calendar import save_year_schedules
+
+        return await save_year_schedules(session, schedules)
+
+    for year, holidays, workdays in run_with_session(work):
+        console.print(f"{year}: {holidays} days off and {workdays} adjusted working days loaded")
+
+
+# ---------------------------------------------------------------- the bot
+
+
+@app.command("run")
+def run_bot() -> None:
+    """Run the bot by long polling against TELEGRAM_API_BASE (or a webhook when configured)."""
+    settings = load_settings_or_exit()
+    from bot.settings import SettingsError, require_token
+
+    try:
+        require_token(settings)
+    except SettingsError as err:
+        raise fail(str(err), 2) from None
+    from bot.runner import run
+
+    try:
+        asyncio.run(run(settings))
+    except KeyboardInterrupt:
+        pass
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

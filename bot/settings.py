@@ -1,0 +1,125 @@
+"""Settings from the environment or `.env` (see .env.example), checked at start-up.
+
+Built by the composition root and passed on; nothing imports a global settings object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API = "https://api.telegram.org"
+DEFAULT_DATA_DIR = Path("data")
+
+
+class WebhookSettings(BaseModel):
+    url: str = ""  # public HTTPS address Telegram posts updates to; empty: long polling
+    secret: str = ""  # X-Telegram-Bot-Api-Secret-Token the bot expects
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(8080, ge=1, le=65535)
+    path: str = "/telegram/webhook"
+
+
+class SendSettings(BaseModel):
+    rate_per_second: float = Field(25.0, gt=0)  # global pace of the outbox
+    per_chat_interval: float = Field(1.0, ge=0)  # seconds between two messages to one chat
+    max_attempts: int = Field(8, ge=1)
+    allow_paid_broadcast: bool = False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    bot_token: str = ""
+    telegram_api_base: str = TELEGRAM_API
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""  # empty: SQLite file in data_dir
+    redis_url: str = ""
+    staff_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    timezone: str = "Asia/Shanghai"
+    default_locale: str = "zh_CN"
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    send: SendSettings = Field(default_factory=SendSettings)
+
+    @field_validator("staff_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
+            return [int(p) for p in parts]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in ("zh_CN", "en"):
+            raise ValueError("must be zh_CN or en")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// address")
+        return value.rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'taizhang.db').as_posix()}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        raise SettingsError(_one_line(err)) from None
+
+
+def _one_line(err: ValidationError) -> str:
+    first = err.errors()[0]
+    name = "__".join(str(p) for p in first["loc"]).upper() or "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    more = len(err.errors()) - 1
+    tail = f" (and {more} more)" if more else ""
+    return f"setting {name} is malformed: {message}{tail}"
+
+
+def require_token(settings: Settings) -> str:
+    if not settings.bot_token:
+        raise SettingsError("setting BOT_TOKEN is missing: put the bot's token in .env or the environment")
+    return settings.bot_token

@@ -1,0 +1,304 @@
+"""The tables. Times are UTC (see UTCDateTime); texts are kept exactly as entered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, **kwargs)
+
+
+class Directory(SQLModel, table=True):
+    """A units directory: the units one office's plans name (e.g. 兴庆区, or a bureau's 科室)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)
+    title: str = ""
+
+
+class Unit(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("directory_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    directory_id: int = Field(foreign_key="directory.id", index=True)
+    name: str  # canonical, e.g. 兴庆区医疗保障局
+    short_name: str = ""  # as the 责任单位 column writes it, e.g. 医保局
+    kind: str  # department | township | street | section
+    position: int = 0  # order in the directory file
+    active: bool = True
+
+
+class UnitAlias(SQLModel, table=True):
+    __tablename__ = "unit_alias"
+    __table_args__ = (UniqueConstraint("directory_id", "alias"),)
+    id: int | None = Field(default=None, primary_key=True)
+    directory_id: int = Field(foreign_key="directory.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    alias: str
+
+
+class UnitGroup(SQLModel, table=True):
+    """A collective word whose members only the office knows (各决策单位 …)."""
+
+    __tablename__ = "unit_group"
+    __table_args__ = (UniqueConstraint("directory_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    directory_id: int = Field(foreign_key="directory.id", index=True)
+    name: str
+
+
+class GroupMember(SQLModel, table=True):
+    __tablename__ = "group_member"
+    group_id: int = Field(foreign_key="unit_group.id", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+
+
+class Plan(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)
+    title: str
+    subtitle: str = ""
+    year: int | None = None
+    issuer: str = ""
+    intro: str = ""
+    layout: str  # fill-form | division
+    directory_id: int | None = Field(default=None, foreign_key="directory.id")
+    directory_key: str = ""  # as the plan file names it, kept when the directory is missing
+    timezone: str = "Asia/Shanghai"
+    reminder_policy: dict | None = Field(default=None, sa_column=Column(JSON))
+    created_at: dt.datetime = _created()
+    updated_at: dt.datetime = _created()
+
+
+class Section(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    position: int
+    title: str | None = None  # None: a plan without 板块
+
+
+class Item(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    section_id: int = Field(foreign_key="section.id", index=True)
+    position: int
+    title: str
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    number: int  # 序号
+    position: int
+    name: str = ""
+    content: str
+    indicator: str = ""
+    responsibility: str = ""
+    due_text: str = ""
+    due_date: dt.date | None = None
+    due_kind: str | None = None  # date | recurring | ongoing
+    recurrence: str | None = None
+    retired: bool = False  # no longer in the plan file; kept because answers refer to it
+    # Names from the responsibility text that matched no unit, and groups still empty.
+    unresolved: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    pending_groups: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Assignment(SQLModel, table=True):
+    """Which unit answers for which task, as lead (牵头) or responsible (责任)."""
+
+    __table_args__ = (UniqueConstraint("task_id", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: str  # lead | responsible
+    position: int = 0
+
+
+class AssignmentOverride(SQLModel, table=True):
+    """Staff's own assignment of a task, which replaces what the text says."""
+
+    __tablename__ = "assignment_override"
+    task_id: int = Field(foreign_key="task.id", primary_key=True)
+    lead: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    responsible: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime = _created()
+
+
+class Staff(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_type=BigInteger, unique=True, index=True)
+    name: str = ""
+    language: str | None = None
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: dt.datetime = _created()
+
+
+class Contact(SQLModel, table=True):
+    """A person who reports for a unit through Telegram. A unit may have several."""
+
+    __table_args__ = (UniqueConstraint("unit_id", "telegram_user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    telegram_user_id: int = Field(sa_type=BigInteger, index=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    name: str = ""
+    phone: str = ""
+    language: str | None = None  # None: follow the language Telegram reports
+    reachable: bool = True
+    unreachable_reason: str = ""
+    active: bool = True
+    invite_id: int | None = Field(default=None, foreign_key="invite.id")
+    created_at: dt.datetime = _created()
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    token_hash: str = Field(unique=True, index=True)  # sha256 of the token; the token is never kept
+    max_uses: int = 1
+    uses: int = 0
+    expires_at: dt.datetime | None = _when()
+    revoked_at: dt.datetime | None = _when()
+    created_at: dt.datetime = _created()
+
+
+class Round(SQLModel, table=True):
+    """A reporting deadline of a plan."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "due_date"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    name: str
+    due_date: dt.date
+    deadline_at: dt.datetime = Field(sa_type=UTCDateTime)  # end of the due day, plan time zone
+    status: str = "open"  # open | closed
+    reminder_policy: dict | None = Field(default=None, sa_column=Column(JSON))
+    created_at: dt.datetime = _created()
+    closed_at: dt.datetime | None = _when()
+
+
+class ProgressEntry(SQLModel, table=True):
+    """A unit's answer for one task in one round (进展落实情况)."""
+
+    __tablename__ = "progress_entry"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id", "task_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    status: str = "not_started"
+    text: str = ""
+    reason: str = ""  # why not applicable
+    version: int = 0
+    updated_at: dt.datetime = _created()
+    updated_by: str = ""
+
+
+class Revision(SQLModel, table=True):
+    """Every change of an answer: who, when, old and new."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="progress_entry.id", index=True)
+    at: dt.datetime = _created()
+    by_contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    by_label: str = ""  # e.g. 周琪, or import:filename.docx
+    source: str = "bot"  # bot | import | staff
+    old_status: str = ""
+    new_status: str = ""
+    old_text: str = ""
+    new_text: str = ""
+    old_reason: str = ""
+    new_reason: str = ""
+
+
+class Attachment(SQLModel, table=True):
+    """Evidence attached to an answer, kept in the database with it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="progress_entry.id", index=True)
+    kind: str  # photo | document
+    file_name: str
+    mime_type: str = ""
+    size: int = 0
+    sha256: str = ""
+    telegram_file_id: str = ""
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: dt.datetime = _created()
+    by_contact_id: int | None = Field(default=None, foreign_key="contact.id")
+
+
+class Submission(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("round_id", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    receipt_no: str = Field(unique=True)
+    submitted_at: dt.datetime = Field(sa_type=UTCDateTime)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    on_time: bool
+    version: int = 1
+    updated_at: dt.datetime = _created()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot sends on its own; the dedupe key makes queuing it idempotent."""
+
+    __tablename__ = "outbox"
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True)
+    kind: str  # reminder | receipt | staff_notice | broadcast | escalation
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    method: str = "sendMessage"
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="queued", index=True)  # queued | sending | sent | failed
+    attempts: int = 0
+    next_attempt_at: dt.datetime = _created()
+    claimed_at: dt.datetime | None = _when()
+    claimed_by: str = ""
+    last_error: str = ""
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: dt.datetime = _created()
+    sent_at: dt.datetime | None = _when()
+
+
+class DialogState(SQLModel, table=True):
+    """A conversation's state, kept in the database so a restart loses nothing."""
+
+    __tablename__ = "dialog_state"
+    key: str = Field(primary_key=True)
+    state: str | None = None
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = _created()
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Update ids already handled: Telegram redelivers, and a second delivery must do nothing."""
+
+    __tablename__ = "processed_update"
+    update_id: int = Field(sa_type=BigInteger, primary_key=True)
+    bot_id: int = Field(default=0, sa_type=BigInteger, primary_key=True)
+    at: dt.datetime = _created()
+
+
+class CalendarDay(SQLModel, table=True):
+    """Holidays and adjusted working days staff loaded for a year the calendar package lacks."""
+
+    __tablename__ = "calendar_day"
+    day: dt.date = Field(primary_key=True)
+    year: int = Field(index=True)
+    is_workday: bool
+    name: str = ""

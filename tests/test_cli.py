@@ -1,0 +1,173 @@
+"""The command line, through Typer's runner, on a database of its own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from ledger.samples import sample_path
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(database_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+    def invoke(*args: str, ok: bool = True):
+        result = runner.invoke(app, list(args))
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return invoke
+
+
+def load_samples(cli) -> None:
+    cli("units", "import", str(sample_path("xingqing-units.yaml")))
+    cli("units", "import", str(sample_path("yibao-units.yaml")))
+    cli("plan", "import", str(sample_path("xingqing-2023.yaml")))
+    cli("plan", "import", str(sample_path("yibao-2023.yaml")))
+
+
+def test_done_when_sequence(cli):
+    load_samples(cli)
+    shown = json.loads(cli("plan", "show", "xingqing-2023", "--json").stdout)
+    assert (shown["sections"], shown["items"], shown["tasks"]) == (4, 16, 33)
+    assert len(shown["task_list"]) == 33
+    for task in shown["task_list"]:
+        assert task["lead"] or task["responsible"] or task["unresolved"] or task["pending_groups"] \
+            or not task["responsibility"], task["number"]
+    division = json.loads(cli("plan", "show", "yibao-2023", "--json").stdout)
+    assert (division["sections"], division["items"], division["tasks"]) == (0, 15, 30)
+    assert len(division["task_list"][0]["responsible"]) == 5
+
+
+def test_second_import_reports_nothing_changed(cli):
+    load_samples(cli)
+    again = cli("plan", "import", str(sample_path("xingqing-2023.yaml")))
+    assert "nothing changed" in again.stdout
+
+
+def test_plan_import_lists_unresolved_and_pending(cli):
+    cli("units", "import", str(sample_path("xingqing-units.yaml")))
+    result = cli("plan", "import", str(sample_path("xingqing-2023.yaml")))
+    assert "各决策单位" in result.stderr and "17" in result.stderr
+
+
+def test_plan_export_round_trips(cli, tmp_path):
+    load_samples(cli)
+    out = tmp_path / "out.yaml"
+    cli("plan", "export", "xingqing-2023", "-o", str(out))
+    from ledger.plan_yaml import load_plan
+
+    assert load_plan(out) == load_plan(sample_path("xingqing-2023.yaml"))
+    assert "nothing changed" in cli("plan", "import", str(out)).stdout
+
+
+def test_lists_and_rounds(cli):
+    load_samples(cli)
+    plans = json.loads(cli("plan", "list", "--json").stdout)
+    assert [p["key"] for p in plans] == ["xingqing-2023", "yibao-2023"]
+    units = json.loads(cli("units", "list", "--directory", "yibao", "--json").stdout)
+    assert [u["name"] for u in units] == ["办公室", "综合科", "医保基金监管科", "稽核监控科", "医疗保障科"]
+    cli("round", "add", "xingqing-2023", "--due", "2024-03-15", "--name", "2024年一季度")
+    rounds = json.loads(cli("round", "list", "--plan", "xingqing-2023", "--json").stdout)
+    assert [r["due"] for r in rounds] == ["2023-08-10", "2023-12-01", "2024-03-15"]
+    bad = cli("round", "add", "xingqing-2023", "--due", "15/03/2024", ok=False)
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_bad_plan_file_names_file_and_place_and_changes_nothing(cli, tmp_path):
+    load_samples(cli)
+    before = cli("plan", "show", "xingqing-2023", "--json").stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "key: xingqing-2023\ntitle: 改过的标题\nlayout: fill-form\nsections:\n"
+        "  - title: 一\n    items:\n      - title: 项\n        tasks:\n"
+        "          - number: 1\n            content: 内容\n            due: 看情况再说\n",
+        encoding="utf-8",
+    )
+    result = cli("plan", "import", str(bad), ok=False)
+    assert result.exit_code == 1
+    assert "bad.yaml" in result.stderr and "完成时限" in result.stderr
+    assert "Traceback" not in result.output
+    assert cli("plan", "show", "xingqing-2023", "--json").stdout == before
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("key: k\ntitle: t\nlayout: fill-form\nsections: [\n", "YAML"),
+        ("key: k\ntitle: t\nlayout: table\nitems: []\n", "未知的版式"),
+        ("key: k\ntitle: t\nlayout: division\nitems:\n  - title: i\n    tasks:\n"
+         "      - number: 1\n", "没有主要内容"),
+        ("key: k\ntitle: t\nlayout: division\nitems:\n  - title: i\n    tasks:\n"
+         "      - {number: 2, content: a}\n      - {number: 2, content: b}\n", "序号 2 重复"),
+    ],
+)
+def test_bad_input_messages(cli, tmp_path, text, message):
+    bad = tmp_path / "plan.yaml"
+    bad.write_text(text, encoding="utf-8")
+    result = cli("plan", "import", str(bad), ok=False)
+    assert result.exit_code == 1
+    assert message in result.stderr and "plan.yaml" in result.stderr
+
+
+def test_strict_import_refuses_unknown_unit(cli, tmp_path):
+    cli("units", "import", str(sample_path("yibao-units.yaml")))
+    plan = tmp_path / "p.yaml"
+    plan.write_text("key: k\ntitle: t\nlayout: division\ndirectory: yibao\nitems:\n"
+                    "  - title: i\n    tasks:\n      - {number: 1, content: a, "
+                    "responsibility: 宣传科}\n", encoding="utf-8")
+    result = cli("plan", "import", str(plan), "--strict", ok=False)
+    assert "宣传科" in result.stderr
+    assert json.loads(cli("plan", "list", "--json").stdout) == []
+
+
+def test_missing_database_schema_is_explained(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/empty.db")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["plan", "list"])
+    assert result.exit_code == 1
+    assert "taizhang db upgrade" in result.stderr
+
+
+def test_malformed_setting_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STAFF_IDS", "12,abc")
+    result = runner.invoke(app, ["plan", "list"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "STAFF_IDS" in result.stderr
+
+
+def test_run_without_token_says_so(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2 and "BOT_TOKEN" in result.stderr
+
+
+def test_every_command_has_help():
+    for args in (["--help"], ["db", "--help"], ["plan", "import", "--help"],
+                 ["plan", "show", "--help"], ["units", "import", "--help"],
+                 ["round", "add", "--help"], ["calendar", "import", "--help"], ["run", "--help"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and "Usage" in result.stdout, args
+
+
+def test_cli_starts_without_heavy_imports():
+    code = (
+        "import sys; import bot.cli; "
+        "heavy = [m for m in ('aiogram', 'sqlalchemy', 'docx', 'openpyxl') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
