@@ -49,4 +49,6 @@ def build_dispatcher(settings: Settings, sessions: async_sessionmaker) -> Dispat
 def build_app(settings: Settings) -> App:
     engine = make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
-    return App(settings, engine, sessions, build_bot(settings), build_dispatcher(settings, sessions))
+    return App(
+        settings, engine, sessions, build_bot(settings), build_dispatcher(settings, sessions)
+    )

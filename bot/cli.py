@@ -7,6 +7,7 @@ them, so that `taizhang --help` and friends answer at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -29,8 +30,9 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 plan_app = typer.Typer(help="Plans (台账): import, list, show, export.", no_args_is_help=True)
 units_app = typer.Typer(help="Units directories: import and list.", no_args_is_help=True)
 round_app = typer.Typer(help="Reporting rounds (deadlines) of a plan.", no_args_is_help=True)
-calendar_app = typer.Typer(help="Working-day calendar for years not yet built in.",
-                           no_args_is_help=True)
+calendar_app = typer.Typer(
+    help="Working-day calendar for years not yet built in.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(plan_app, name="plan")
 app.add_typer(units_app, name="units")
@@ -154,8 +156,11 @@ def units_import(
     console.print(
         f"directory [bold]{result.directory}[/]: {len(result.created)} created, "
         f"{len(result.updated)} updated, {result.unchanged} unchanged"
-        + (f", {len(result.deactivated)} no longer listed (kept, inactive)"
-           if result.deactivated else "")
+        + (
+            f", {len(result.deactivated)} no longer listed (kept, inactive)"
+            if result.deactivated
+            else ""
+        )
     )
     for problem in result.unknown_group_members:
         err_console.print(f"[yellow]group member not found:[/] {problem}")
@@ -175,8 +180,14 @@ def units_list(
 
     rows = run_with_session(work, commit=False)
     data = [
-        {"directory": d.key, "name": u.name, "short_name": u.short_name, "kind": u.kind,
-         "aliases": aliases, "active": u.active}
+        {
+            "directory": d.key,
+            "name": u.name,
+            "short_name": u.short_name,
+            "kind": u.kind,
+            "aliases": aliases,
+            "active": u.active,
+        }
         for d, u, aliases in rows
     ]
     if as_json:
@@ -185,8 +196,9 @@ def units_list(
     table = Table("directory", "name", "short", "kind", "aliases")
     for row in data:
         name = row["name"] if row["active"] else f"[dim]{row['name']} (inactive)[/]"
-        table.add_row(row["directory"], name, row["short_name"], row["kind"],
-                      "、".join(row["aliases"]))
+        table.add_row(
+            row["directory"], name, row["short_name"], row["kind"], "、".join(row["aliases"])
+        )
     console.print(table)
 
 
@@ -198,7 +210,9 @@ def plan_import(
     file: Annotated[Path, typer.Argument(help="Plan file: .yaml, .docx or .xlsx")],
     key: Annotated[str | None, typer.Option(help="Plan key for a Word or Excel file.")] = None,
     directory: Annotated[str | None, typer.Option(help="Units directory of the plan.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would change.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only report what would change.")
+    ] = False,
     strict: Annotated[bool, typer.Option(help="Refuse a plan naming unknown units.")] = False,
 ) -> None:
     """Import or update a plan (safe to repeat; answers already given are kept)."""
@@ -256,13 +270,25 @@ def _print_import_result(file: Path, result, dry_run: bool) -> None:
     else:
         parts = [
             ("created" if result.created else None),
-            (f"{len(result.tasks_created)} tasks added" if result.tasks_created and not result.created else None),
+            (
+                f"{len(result.tasks_created)} tasks added"
+                if result.tasks_created and not result.created
+                else None
+            ),
             (f"{len(result.tasks_updated)} tasks updated" if result.tasks_updated else None),
-            (f"{len(result.tasks_retired)} tasks retired (answers kept)" if result.tasks_retired else None),
+            (
+                f"{len(result.tasks_retired)} tasks retired (answers kept)"
+                if result.tasks_retired
+                else None
+            ),
             (f"{len(result.rounds_created)} rounds added" if result.rounds_created else None),
-            (f"{result.assignments_changed} assignments changed" if result.assignments_changed else None),
+            (
+                f"{result.assignments_changed} assignments changed"
+                if result.assignments_changed
+                else None
+            ),
         ]
-        console.print(f"{verb} " .lstrip() + ", ".join(p for p in parts if p))
+        console.print(f"{verb} ".lstrip() + ", ".join(p for p in parts if p))
     if dry_run:
         console.print("[yellow]dry run: nothing was saved[/]")
     _print_unresolved(result.unresolved)
@@ -281,8 +307,9 @@ def _print_unresolved(unresolved) -> None:
     for (name, why), tasks in sorted(by_name.items(), key=lambda kv: kv[1][0]):
         numbers = ", ".join(str(n) for n in tasks)
         label = f"“{name}” " if name else ""
-        err_console.print(f"[yellow]unresolved:[/] {label}{labels[why]} — tasks {numbers}",
-                          highlight=False)
+        err_console.print(
+            f"[yellow]unresolved:[/] {label}{labels[why]} — tasks {numbers}", highlight=False
+        )
 
 
 @plan_app.command("list")
@@ -300,8 +327,15 @@ def plan_list(as_json: JsonOption = False) -> None:
         return
     table = Table("key", "title", "layout", "sections", "items", "tasks", "rounds")
     for p in plans:
-        table.add_row(p["key"], p["title"], p["layout"], str(p["sections"]), str(p["items"]),
-                      str(p["tasks"]), str(p["rounds"]))
+        table.add_row(
+            p["key"],
+            p["title"],
+            p["layout"],
+            str(p["sections"]),
+            str(p["items"]),
+            str(p["tasks"]),
+            str(p["rounds"]),
+        )
     console.print(table)
 
 
@@ -321,17 +355,27 @@ def plan_show(
     if as_json:
         print_json(data)
         return
-    console.print(f"[bold]{data['title']}[/] {data['subtitle']}  ({data['key']}, {data['layout']})")
-    console.print(f"{data['sections']} sections, {data['items']} items, {data['tasks']} tasks; "
-                  f"units directory: {data['directory'] or '-'}")
+    console.print(
+        f"[bold]{data['title']}[/] {data['subtitle']}  ({data['key']}, {data['layout']})"
+    )
+    console.print(
+        f"{data['sections']} sections, {data['items']} items, {data['tasks']} tasks; "
+        f"units directory: {data['directory'] or '-'}"
+    )
     for r in data["rounds"]:
         console.print(f"round {r['due']} {r['name']} ({r['status']})")
     table = Table("序号", "task", "lead 牵头", "responsible 责任", "due", "open", show_lines=False)
     for t in data["task_list"]:
         title = t["name"] or t["content"][:18] + ("…" if len(t["content"]) > 18 else "")
         opened = "、".join(t["unresolved"] + t["pending_groups"])
-        table.add_row(str(t["number"]), title, _names(t["lead"]), _names(t["responsible"]),
-                      t["due_date"] or t["due_text"], opened)
+        table.add_row(
+            str(t["number"]),
+            title,
+            _names(t["lead_short"]),
+            _names(t["responsible_short"]),
+            t["due_date"] or t["due_text"],
+            opened,
+        )
     console.print(table)
     if data["unresolved"]:
         console.print(f"[yellow]unresolved names:[/] {'、'.join(data['unresolved'])}")
@@ -369,7 +413,9 @@ def plan_assign(
     plan: Annotated[str, typer.Argument(help="Plan key")],
     task: Annotated[int, typer.Argument(help="序号 of the task")],
     lead: Annotated[list[str] | None, typer.Option(help="Lead unit (repeatable).")] = None,
-    responsible: Annotated[list[str] | None, typer.Option(help="Responsible unit (repeatable).")] = None,
+    responsible: Annotated[
+        list[str] | None, typer.Option(help="Responsible unit (repeatable).")
+    ] = None,
     reset: Annotated[bool, typer.Option(help="Go back to what the 责任单位 text says.")] = False,
 ) -> None:
     """Override who answers for a task (staff's decision beats the printed text)."""
@@ -379,8 +425,9 @@ def plan_assign(
     async def work(session):
         from storage.services.plans import override_assignment
 
-        return await override_assignment(session, plan, task, [] if reset else lead or [],
-                                         [] if reset else responsible or [])
+        return await override_assignment(
+            session, plan, task, [] if reset else lead or [], [] if reset else responsible or []
+        )
 
     unresolved = run_with_session(work)
     console.print(f"task {task} of {plan}: assignment {'reset' if reset else 'overridden'}")
@@ -430,8 +477,14 @@ def round_list(
         return
     table = Table("id", "plan", "name", "due", "status", "submitted")
     for r in rounds:
-        table.add_row(str(r["id"]), r["plan"], r["name"], r["due"], r["status"],
-                      f"{r['submitted']}/{r['units']}")
+        table.add_row(
+            str(r["id"]),
+            r["plan"],
+            r["name"],
+            r["due"],
+            r["status"],
+            f"{r['submitted']}/{r['units']}",
+        )
     console.print(table)
 
 
@@ -439,7 +492,9 @@ def round_list(
 
 
 @calendar_app.command("import")
-def calendar_import(file: Annotated[Path, typer.Argument(help="Calendar YAML for one year.")]) -> None:
+def calendar_import(
+    file: Annotated[Path, typer.Argument(help="Calendar YAML for one year.")],
+) -> None:
     """Load a year's holidays and adjusted working days (for years not built in)."""
     from ledger.errors import LedgerError
     from ledger.workdays import WorkCalendar, parse_calendar_yaml
@@ -478,10 +533,8 @@ def run_bot() -> None:
         raise fail(str(err), 2) from None
     from bot.runner import run
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(settings))
-    except KeyboardInterrupt:
-        pass
 
 
 def main() -> None:

@@ -121,5 +121,7 @@ def _one_line(err: ValidationError) -> str:
 
 def require_token(settings: Settings) -> str:
     if not settings.bot_token:
-        raise SettingsError("setting BOT_TOKEN is missing: put the bot's token in .env or the environment")
+        raise SettingsError(
+            "setting BOT_TOKEN is missing: put the bot's token in .env or the environment"
+        )
     return settings.bot_token

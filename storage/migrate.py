@@ -27,7 +27,6 @@ def current_head() -> str:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
 
 
-
 async def ensure_current(engine, url: str) -> None:
     """Stop with a clear message when the database was never created or is behind the code."""
     from sqlalchemy import text

@@ -167,7 +167,9 @@ class Contact(SQLModel, table=True):
 class Invite(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
-    token_hash: str = Field(unique=True, index=True)  # sha256 of the token; the token is never kept
+    token_hash: str = Field(
+        unique=True, index=True
+    )  # sha256 of the token; the token is never kept
     max_uses: int = 1
     uses: int = 0
     expires_at: dt.datetime | None = _when()

@@ -42,8 +42,13 @@ def test_done_when_sequence(cli):
     assert (shown["sections"], shown["items"], shown["tasks"]) == (4, 16, 33)
     assert len(shown["task_list"]) == 33
     for task in shown["task_list"]:
-        assert task["lead"] or task["responsible"] or task["unresolved"] or task["pending_groups"] \
-            or not task["responsibility"], task["number"]
+        assert (
+            task["lead"]
+            or task["responsible"]
+            or task["unresolved"]
+            or task["pending_groups"]
+            or not task["responsibility"]
+        ), task["number"]
     division = json.loads(cli("plan", "show", "yibao-2023", "--json").stdout)
     assert (division["sections"], division["items"], division["tasks"]) == (0, 15, 30)
     assert len(division["task_list"][0]["responsible"]) == 5
@@ -76,7 +81,13 @@ def test_lists_and_rounds(cli):
     plans = json.loads(cli("plan", "list", "--json").stdout)
     assert [p["key"] for p in plans] == ["xingqing-2023", "yibao-2023"]
     units = json.loads(cli("units", "list", "--directory", "yibao", "--json").stdout)
-    assert [u["name"] for u in units] == ["办公室", "综合科", "医保基金监管科", "稽核监控科", "医疗保障科"]
+    assert [u["name"] for u in units] == [
+        "办公室",
+        "综合科",
+        "医保基金监管科",
+        "稽核监控科",
+        "医疗保障科",
+    ]
     cli("round", "add", "xingqing-2023", "--due", "2024-03-15", "--name", "2024年一季度")
     rounds = json.loads(cli("round", "list", "--plan", "xingqing-2023", "--json").stdout)
     assert [r["due"] for r in rounds] == ["2023-08-10", "2023-12-01", "2024-03-15"]
@@ -106,10 +117,16 @@ def test_bad_plan_file_names_file_and_place_and_changes_nothing(cli, tmp_path):
     [
         ("key: k\ntitle: t\nlayout: fill-form\nsections: [\n", "YAML"),
         ("key: k\ntitle: t\nlayout: table\nitems: []\n", "未知的版式"),
-        ("key: k\ntitle: t\nlayout: division\nitems:\n  - title: i\n    tasks:\n"
-         "      - number: 1\n", "没有主要内容"),
-        ("key: k\ntitle: t\nlayout: division\nitems:\n  - title: i\n    tasks:\n"
-         "      - {number: 2, content: a}\n      - {number: 2, content: b}\n", "序号 2 重复"),
+        (
+            "key: k\ntitle: t\nlayout: division\nitems:\n  - title: i\n    tasks:\n"
+            "      - number: 1\n",
+            "没有主要内容",
+        ),
+        (
+            "key: k\ntitle: t\nlayout: division\nitems:\n  - title: i\n    tasks:\n"
+            "      - {number: 2, content: a}\n      - {number: 2, content: b}\n",
+            "序号 2 重复",
+        ),
     ],
 )
 def test_bad_input_messages(cli, tmp_path, text, message):
@@ -123,9 +140,12 @@ def test_bad_input_messages(cli, tmp_path, text, message):
 def test_strict_import_refuses_unknown_unit(cli, tmp_path):
     cli("units", "import", str(sample_path("yibao-units.yaml")))
     plan = tmp_path / "p.yaml"
-    plan.write_text("key: k\ntitle: t\nlayout: division\ndirectory: yibao\nitems:\n"
-                    "  - title: i\n    tasks:\n      - {number: 1, content: a, "
-                    "responsibility: 宣传科}\n", encoding="utf-8")
+    plan.write_text(
+        "key: k\ntitle: t\nlayout: division\ndirectory: yibao\nitems:\n"
+        "  - title: i\n    tasks:\n      - {number: 1, content: a, "
+        "responsibility: 宣传科}\n",
+        encoding="utf-8",
+    )
     result = cli("plan", "import", str(plan), "--strict", ok=False)
     assert "宣传科" in result.stderr
     assert json.loads(cli("plan", "list", "--json").stdout) == []
@@ -156,9 +176,16 @@ def test_run_without_token_says_so(monkeypatch, tmp_path):
 
 
 def test_every_command_has_help():
-    for args in (["--help"], ["db", "--help"], ["plan", "import", "--help"],
-                 ["plan", "show", "--help"], ["units", "import", "--help"],
-                 ["round", "add", "--help"], ["calendar", "import", "--help"], ["run", "--help"]):
+    for args in (
+        ["--help"],
+        ["db", "--help"],
+        ["plan", "import", "--help"],
+        ["plan", "show", "--help"],
+        ["units", "import", "--help"],
+        ["round", "add", "--help"],
+        ["calendar", "import", "--help"],
+        ["run", "--help"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and "Usage" in result.stdout, args
 

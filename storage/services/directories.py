@@ -46,8 +46,13 @@ async def import_directory(
     for position, unit in enumerate(source.units):
         row = existing.pop(unit.name, None)
         if row is None:
-            row = Unit(directory_id=directory.id, name=unit.name, short_name=unit.short_name,
-                       kind=str(unit.kind), position=position)
+            row = Unit(
+                directory_id=directory.id,
+                name=unit.name,
+                short_name=unit.short_name,
+                kind=str(unit.kind),
+                position=position,
+            )
             session.add(row)
             result.created.append(unit.name)
         elif _update_unit(row, unit, position):
@@ -68,8 +73,12 @@ async def import_directory(
 
 
 def _update_unit(row: Unit, unit: ledger_units.Unit, position: int) -> bool:
-    wanted = {"short_name": unit.short_name, "kind": str(unit.kind), "position": position,
-              "active": True}
+    wanted = {
+        "short_name": unit.short_name,
+        "kind": str(unit.kind),
+        "position": position,
+        "active": True,
+    }
     changed = {k: v for k, v in wanted.items() if getattr(row, k) != v}
     for key, value in changed.items():
         setattr(row, key, value)
@@ -84,9 +93,9 @@ async def _sync_aliases(
     wanted = {(alias, rows[u.name].id) for u in source.units for alias in u.aliases}
     current = {
         (a.alias, a.unit_id): a
-        for a in (await session.exec(
-            select(UnitAlias).where(UnitAlias.directory_id == directory_id)
-        )).all()
+        for a in (
+            await session.exec(select(UnitAlias).where(UnitAlias.directory_id == directory_id))
+        ).all()
     }
     stale = [row for key, row in current.items() if key not in wanted]
     for row in stale:
@@ -122,9 +131,11 @@ async def _sync_groups(
 
 
 async def _group(session: AsyncSession, directory_id: int, name: str) -> UnitGroup:
-    group = (await session.exec(
-        select(UnitGroup).where(UnitGroup.directory_id == directory_id, UnitGroup.name == name)
-    )).first()
+    group = (
+        await session.exec(
+            select(UnitGroup).where(UnitGroup.directory_id == directory_id, UnitGroup.name == name)
+        )
+    ).first()
     if group is None:
         group = UnitGroup(directory_id=directory_id, name=name)
         session.add(group)
@@ -133,15 +144,17 @@ async def _group(session: AsyncSession, directory_id: int, name: str) -> UnitGro
 
 
 async def set_group_members(session: AsyncSession, group: UnitGroup, unit_ids: list[int]) -> bool:
-    current = set((await session.exec(
-        select(GroupMember.unit_id).where(GroupMember.group_id == group.id)
-    )).all())
+    current = set(
+        (
+            await session.exec(select(GroupMember.unit_id).where(GroupMember.group_id == group.id))
+        ).all()
+    )
     wanted = set(unit_ids)
     if current == wanted:
         return False
-    for member in (await session.exec(
-        select(GroupMember).where(GroupMember.group_id == group.id)
-    )).all():
+    for member in (
+        await session.exec(select(GroupMember).where(GroupMember.group_id == group.id))
+    ).all():
         if member.unit_id not in wanted:
             await session.delete(member)
     for unit_id in sorted(wanted - current):
@@ -151,9 +164,11 @@ async def set_group_members(session: AsyncSession, group: UnitGroup, unit_ids: l
 
 
 async def _unit_id(session: AsyncSession, directory_id: int, name: str) -> int:
-    unit = (await session.exec(
-        select(Unit).where(Unit.directory_id == directory_id, Unit.name == name)
-    )).one()
+    unit = (
+        await session.exec(
+            select(Unit).where(Unit.directory_id == directory_id, Unit.name == name)
+        )
+    ).one()
     return unit.id
 
 
@@ -164,22 +179,28 @@ async def _units(session: AsyncSession, directory_id: int, active_only: bool = T
     return list((await session.exec(query.order_by(Unit.position, Unit.id))).all())
 
 
-async def _ledger_directory(session: AsyncSession, directory_id: int) -> ledger_units.UnitDirectory:
+async def _ledger_directory(
+    session: AsyncSession, directory_id: int
+) -> ledger_units.UnitDirectory:
     directory = await session.get(Directory, directory_id)
     units = await _units(session, directory_id)
     aliases: dict[int, list[str]] = {}
-    for alias in (await session.exec(
-        select(UnitAlias).where(UnitAlias.directory_id == directory_id).order_by(UnitAlias.id)
-    )).all():
+    for alias in (
+        await session.exec(
+            select(UnitAlias).where(UnitAlias.directory_id == directory_id).order_by(UnitAlias.id)
+        )
+    ).all():
         aliases.setdefault(alias.unit_id, []).append(alias.alias)
     by_id = {u.id: u for u in units}
     groups: dict[str, list[str]] = {}
-    for group in (await session.exec(
-        select(UnitGroup).where(UnitGroup.directory_id == directory_id).order_by(UnitGroup.id)
-    )).all():
-        member_ids = (await session.exec(
-            select(GroupMember.unit_id).where(GroupMember.group_id == group.id)
-        )).all()
+    for group in (
+        await session.exec(
+            select(UnitGroup).where(UnitGroup.directory_id == directory_id).order_by(UnitGroup.id)
+        )
+    ).all():
+        member_ids = (
+            await session.exec(select(GroupMember.unit_id).where(GroupMember.group_id == group.id))
+        ).all()
         groups[group.name] = [by_id[i].name for i in member_ids if i in by_id]
     return ledger_units.UnitDirectory(
         key=directory.key,
@@ -209,7 +230,9 @@ async def units_by_name(session: AsyncSession, directory_id: int) -> dict[str, U
     return {u.name: u for u in await _units(session, directory_id, active_only=False)}
 
 
-async def list_units(session: AsyncSession, directory_key: str | None = None) -> list[tuple[Directory, Unit, list[str]]]:
+async def list_units(
+    session: AsyncSession, directory_key: str | None = None
+) -> list[tuple[Directory, Unit, list[str]]]:
     query = select(Directory, Unit).join(Unit, Unit.directory_id == Directory.id)
     if directory_key:
         query = query.where(Directory.key == directory_key)

@@ -22,8 +22,8 @@ from storage.models import (
     Task,
     Unit,
 )
-from storage.services.errors import NotFound
 from storage.services.directories import get_directory, ledger_directory, units_by_name
+from storage.services.errors import NotFound
 from storage.types import utcnow
 
 
@@ -54,8 +54,12 @@ class PlanImportResult:
     @property
     def changed(self) -> bool:
         return bool(
-            self.created or self.tasks_created or self.tasks_updated or self.tasks_retired
-            or self.rounds_created or self.assignments_changed
+            self.created
+            or self.tasks_created
+            or self.tasks_updated
+            or self.tasks_retired
+            or self.rounds_created
+            or self.assignments_changed
         )
 
 
@@ -109,9 +113,10 @@ async def _sync_structure(
 ) -> None:
     sections = await _by_position(session, Section, plan.id)
     items = await _by_position(session, Item, plan.id)
-    tasks = {t.number: t for t in (await session.exec(
-        select(Task).where(Task.plan_id == plan.id)
-    )).all()}
+    tasks = {
+        t.number: t
+        for t in (await session.exec(select(Task).where(Task.plan_id == plan.id))).all()
+    }
     used_items: set[int] = set()
     item_position = task_position = 0
     for s_pos, section in enumerate(source.sections):
@@ -127,8 +132,16 @@ async def _sync_structure(
             used_items.add(item_row.id)
             item_position += 1
             for task in item.tasks:
-                _sync_task(session, plan, tasks.pop(task.number, None), task, item_row.id,
-                           task_position, source.year, result)
+                _sync_task(
+                    session,
+                    plan,
+                    tasks.pop(task.number, None),
+                    task,
+                    item_row.id,
+                    task_position,
+                    source.year,
+                    result,
+                )
                 task_position += 1
     for task_row in tasks.values():
         if not task_row.retired:
@@ -174,15 +187,17 @@ async def _drop_unused(
     session: AsyncSession, plan_id: int, items: dict, sections: dict, source: lm.Plan
 ) -> None:
     """Sections and items past the file's end go, unless a retired task still points at them."""
-    still_used = set((await session.exec(select(Task.item_id).where(Task.plan_id == plan_id))).all())
+    still_used = set(
+        (await session.exec(select(Task.item_id).where(Task.plan_id == plan_id))).all()
+    )
     n_items = sum(1 for _ in source.items())
     for position, item in items.items():
         if position >= n_items and item.id not in still_used:
             await session.delete(item)
     await session.flush()
-    used_sections = set((await session.exec(
-        select(Item.section_id).where(Item.plan_id == plan_id)
-    )).all())
+    used_sections = set(
+        (await session.exec(select(Item.section_id).where(Item.plan_id == plan_id))).all()
+    )
     for position, section in sections.items():
         if position >= len(source.sections) and section.id not in used_sections:
             await session.delete(section)
@@ -197,9 +212,11 @@ async def _sync_rounds(session: AsyncSession, plan: Plan, source: lm.Plan) -> li
     created = []
     for spec in source.rounds:
         due = dt.date.fromisoformat(spec.due)
-        existing = (await session.exec(
-            select(Round).where(Round.plan_id == plan.id, Round.due_date == due)
-        )).first()
+        existing = (
+            await session.exec(
+                select(Round).where(Round.plan_id == plan.id, Round.due_date == due)
+            )
+        ).first()
         if existing is None:
             session.add(_new_round(plan, due, spec.name))
             created.append(spec.due)
@@ -215,10 +232,20 @@ def round_deadline(due: dt.date, timezone: str) -> dt.datetime:
     return local_midnight.astimezone(dt.UTC)
 
 
+def default_round_name(due: dt.date) -> str:
+    return f"{due.year}年{due.month}月{due.day}日报送"
+
+
+def _round_spec(round_: Round) -> lm.RoundSpec:
+    """A round as the plan file writes it: a default name is left out, as the file had it."""
+    name = "" if round_.name == default_round_name(round_.due_date) else round_.name
+    return lm.RoundSpec(due=round_.due_date.isoformat(), name=name)
+
+
 def _new_round(plan: Plan, due: dt.date, name: str = "") -> Round:
     return Round(
         plan_id=plan.id,
-        name=name or f"{due.year}年{due.month}月{due.day}日报送",
+        name=name or default_round_name(due),
         due_date=due,
         deadline_at=round_deadline(due, plan.timezone),
     )
@@ -226,9 +253,9 @@ def _new_round(plan: Plan, due: dt.date, name: str = "") -> Round:
 
 async def add_round(session: AsyncSession, plan_key: str, due: dt.date, name: str = "") -> Round:
     plan = await get_plan(session, plan_key)
-    existing = (await session.exec(
-        select(Round).where(Round.plan_id == plan.id, Round.due_date == due)
-    )).first()
+    existing = (
+        await session.exec(select(Round).where(Round.plan_id == plan.id, Round.due_date == due))
+    ).first()
     if existing is not None:
         if name and existing.name != name:
             existing.name = name
@@ -241,28 +268,44 @@ async def add_round(session: AsyncSession, plan_key: str, due: dt.date, name: st
 
 async def refresh_assignments(session: AsyncSession, plan: Plan) -> tuple[int, list[Unresolved]]:
     """Recompute who answers for each task; rows that stay the same are left untouched."""
-    tasks = list((await session.exec(
-        select(Task).where(Task.plan_id == plan.id, Task.retired == False).order_by(Task.position)  # noqa: E712
-    )).all())
+    tasks = list(
+        (
+            await session.exec(
+                select(Task)
+                .where(Task.plan_id == plan.id, Task.retired.is_(False))
+                .order_by(Task.position)
+            )
+        ).all()
+    )
     directory = await ledger_directory(session, plan.directory_key) if plan.directory_key else None
     units = await units_by_name(session, plan.directory_id) if plan.directory_id else {}
-    overrides = {o.task_id: o for o in (await session.exec(
-        select(AssignmentOverride).where(AssignmentOverride.task_id.in_([t.id for t in tasks]))
-    )).all()}
+    overrides = {
+        o.task_id: o
+        for o in (
+            await session.exec(
+                select(AssignmentOverride).where(
+                    AssignmentOverride.task_id.in_([t.id for t in tasks])
+                )
+            )
+        ).all()
+    }
     changed = 0
     unresolved: list[Unresolved] = []
     for task in tasks:
         wanted, problems = _wanted_assignment(task, directory, units, overrides.get(task.id))
         unresolved.extend(problems)
         changed += await _sync_assignment(session, task.id, wanted)
-        _apply(task, {
-            "unresolved": [p.name for p in problems if p.why == "unknown"],
-            "pending_groups": [p.name for p in problems if p.why == "pending_group"],
-        })
+        _apply(
+            task,
+            {
+                "unresolved": [p.name for p in problems if p.why == "unknown"],
+                "pending_groups": [p.name for p in problems if p.why == "pending_group"],
+            },
+        )
     # Retired tasks no longer have anyone answering for them.
-    retired = (await session.exec(
-        select(Task.id).where(Task.plan_id == plan.id, Task.retired == True)  # noqa: E712
-    )).all()
+    retired = (
+        await session.exec(select(Task.id).where(Task.plan_id == plan.id, Task.retired.is_(True)))
+    ).all()
     if retired:
         await session.exec(delete(Assignment).where(Assignment.task_id.in_(retired)))
     await session.flush()
@@ -277,7 +320,9 @@ def _wanted_assignment(
 ) -> tuple[list[tuple[int, str]], list[Unresolved]]:
     if directory is None:
         why = "no_directory"
-        return [], [Unresolved(task.number, task.responsibility, why)] if task.responsibility else []
+        return [], [
+            Unresolved(task.number, task.responsibility, why)
+        ] if task.responsibility else []
     if override is not None:
         parsed = _override_parse(override)
     else:
@@ -286,7 +331,10 @@ def _wanted_assignment(
         parsed = parse_responsibility(task.responsibility)
     resolution = resolve_responsibility(parsed, directory)
     wanted: list[tuple[int, str]] = []
-    for role, members in ((lm.Role.LEAD, resolution.lead), (lm.Role.RESPONSIBLE, resolution.responsible)):
+    for role, members in (
+        (lm.Role.LEAD, resolution.lead),
+        (lm.Role.RESPONSIBLE, resolution.responsible),
+    ):
         for unit in members:
             row = units.get(unit.name)
             if row is not None and all(row.id != uid for uid, _ in wanted):
@@ -302,10 +350,15 @@ def _override_parse(override: AssignmentOverride):
     return ParsedResponsibility(lead=tuple(override.lead), responsible=tuple(override.responsible))
 
 
-async def _sync_assignment(session: AsyncSession, task_id: int, wanted: list[tuple[int, str]]) -> int:
-    current = {a.unit_id: a for a in (await session.exec(
-        select(Assignment).where(Assignment.task_id == task_id)
-    )).all()}
+async def _sync_assignment(
+    session: AsyncSession, task_id: int, wanted: list[tuple[int, str]]
+) -> int:
+    current = {
+        a.unit_id: a
+        for a in (
+            await session.exec(select(Assignment).where(Assignment.task_id == task_id))
+        ).all()
+    }
     changed = 0
     for position, (unit_id, role) in enumerate(wanted):
         row = current.pop(unit_id, None)
@@ -325,9 +378,9 @@ async def override_assignment(
 ) -> list[Unresolved]:
     """Staff decide who answers for a task; an empty override goes back to the printed text."""
     plan = await get_plan(session, plan_key)
-    task = (await session.exec(
-        select(Task).where(Task.plan_id == plan.id, Task.number == number)
-    )).first()
+    task = (
+        await session.exec(select(Task).where(Task.plan_id == plan.id, Task.number == number))
+    ).first()
     if task is None:
         raise NotFound(f"plan “{plan_key}” has no task {number}")
     existing = await session.get(AssignmentOverride, task.id)
@@ -357,31 +410,49 @@ async def load_ledger_plan(session: AsyncSession, key: str) -> lm.Plan:
     plan = await get_plan(session, key)
     sections = sorted((await _by_position(session, Section, plan.id)).values(), key=_pos)
     items = sorted((await _by_position(session, Item, plan.id)).values(), key=_pos)
-    tasks = (await session.exec(
-        select(Task).where(Task.plan_id == plan.id, Task.retired == False).order_by(Task.position)  # noqa: E712
-    )).all()
-    rounds = (await session.exec(
-        select(Round).where(Round.plan_id == plan.id).order_by(Round.due_date)
-    )).all()
+    tasks = (
+        await session.exec(
+            select(Task)
+            .where(Task.plan_id == plan.id, Task.retired.is_(False))
+            .order_by(Task.position)
+        )
+    ).all()
+    rounds = (
+        await session.exec(select(Round).where(Round.plan_id == plan.id).order_by(Round.due_date))
+    ).all()
     by_item: dict[int, list[lm.Task]] = {}
     for t in tasks:
-        by_item.setdefault(t.item_id, []).append(lm.Task(
-            number=t.number, content=t.content, name=t.name, indicator=t.indicator,
-            responsibility=t.responsibility, due_text=t.due_text,
-        ))
+        by_item.setdefault(t.item_id, []).append(
+            lm.Task(
+                number=t.number,
+                content=t.content,
+                name=t.name,
+                indicator=t.indicator,
+                responsibility=t.responsibility,
+                due_text=t.due_text,
+            )
+        )
     out_sections = []
     for section in sections:
         section_items = [
             lm.Item(title=i.title, tasks=by_item[i.id])
-            for i in items if i.section_id == section.id and by_item.get(i.id)
+            for i in items
+            if i.section_id == section.id and by_item.get(i.id)
         ]
         if section_items:
             out_sections.append(lm.Section(title=section.title, items=section_items))
     return lm.Plan(
-        key=plan.key, title=plan.title, subtitle=plan.subtitle, layout=lm.Layout(plan.layout),
-        sections=out_sections, year=plan.year, issuer=plan.issuer, intro=plan.intro,
-        directory=plan.directory_key, timezone=plan.timezone,
-        rounds=[lm.RoundSpec(due=r.due_date.isoformat(), name=r.name) for r in rounds],
+        key=plan.key,
+        title=plan.title,
+        subtitle=plan.subtitle,
+        layout=lm.Layout(plan.layout),
+        sections=out_sections,
+        year=plan.year,
+        issuer=plan.issuer,
+        intro=plan.intro,
+        directory=plan.directory_key,
+        timezone=plan.timezone,
+        rounds=[_round_spec(r) for r in rounds],
     )
 
 
@@ -393,18 +464,24 @@ async def plan_overview(session: AsyncSession, key: str) -> dict:
     """What `taizhang plan show` prints: counts, every task with its units, and what is open."""
     plan = await get_plan(session, key)
     ledger_plan = await load_ledger_plan(session, key)
-    rows = (await session.exec(
-        select(Task, Assignment, Unit)
-        .join(Assignment, Assignment.task_id == Task.id, isouter=True)
-        .join(Unit, Unit.id == Assignment.unit_id, isouter=True)
-        .where(Task.plan_id == plan.id, Task.retired == False)  # noqa: E712
-        .order_by(Task.position, Assignment.position)
-    )).all()
-    overrides = set((await session.exec(
-        select(AssignmentOverride.task_id)
-        .join(Task, Task.id == AssignmentOverride.task_id)
-        .where(Task.plan_id == plan.id)
-    )).all())
+    rows = (
+        await session.exec(
+            select(Task, Assignment, Unit)
+            .join(Assignment, Assignment.task_id == Task.id, isouter=True)
+            .join(Unit, Unit.id == Assignment.unit_id, isouter=True)
+            .where(Task.plan_id == plan.id, Task.retired.is_(False))
+            .order_by(Task.position, Assignment.position)
+        )
+    ).all()
+    overrides = set(
+        (
+            await session.exec(
+                select(AssignmentOverride.task_id)
+                .join(Task, Task.id == AssignmentOverride.task_id)
+                .where(Task.plan_id == plan.id)
+            )
+        ).all()
+    )
     tasks: dict[int, dict] = {}
     for task, assignment, unit in rows:
         entry = tasks.get(task.number)
@@ -421,15 +498,19 @@ async def plan_overview(session: AsyncSession, key: str) -> dict:
                 "due_kind": task.due_kind,
                 "lead": [],
                 "responsible": [],
+                "lead_short": [],
+                "responsible_short": [],
                 "unresolved": list(task.unresolved),
                 "pending_groups": list(task.pending_groups),
                 "overridden": task.id in overrides,
             }
         if unit is not None:
-            entry["lead" if assignment.role == "lead" else "responsible"].append(unit.name)
-    rounds = (await session.exec(
-        select(Round).where(Round.plan_id == plan.id).order_by(Round.due_date)
-    )).all()
+            role = "lead" if assignment.role == "lead" else "responsible"
+            entry[role].append(unit.name)
+            entry[f"{role}_short"].append(unit.short_name or unit.name)
+    rounds = (
+        await session.exec(select(Round).where(Round.plan_id == plan.id).order_by(Round.due_date))
+    ).all()
     unresolved = sorted({n for t in tasks.values() for n in t["unresolved"]})
     pending = sorted({n for t in tasks.values() for n in t["pending_groups"]})
     return {
@@ -447,8 +528,12 @@ async def plan_overview(session: AsyncSession, key: str) -> dict:
         "unresolved": unresolved,
         "pending_groups": pending,
         "sections_list": [
-            {"title": s.title, "items": [{"title": i.title, "tasks": [t.number for t in i.tasks]}
-                                         for i in s.items]}
+            {
+                "title": s.title,
+                "items": [
+                    {"title": i.title, "tasks": [t.number for t in i.tasks]} for i in s.items
+                ],
+            }
             for s in ledger_plan.sections
         ],
         "task_list": list(tasks.values()),
@@ -460,7 +545,17 @@ async def list_plans(session: AsyncSession) -> list[dict]:
     out = []
     for plan in plans:
         counts = (await load_ledger_plan(session, plan.key)).counts()
-        n_rounds = len((await session.exec(select(Round.id).where(Round.plan_id == plan.id))).all())
-        out.append({"key": plan.key, "title": plan.title, "layout": plan.layout,
-                    "directory": plan.directory_key, "rounds": n_rounds, **counts})
+        n_rounds = len(
+            (await session.exec(select(Round.id).where(Round.plan_id == plan.id))).all()
+        )
+        out.append(
+            {
+                "key": plan.key,
+                "title": plan.title,
+                "layout": plan.layout,
+                "directory": plan.directory_key,
+                "rounds": n_rounds,
+                **counts,
+            }
+        )
     return out

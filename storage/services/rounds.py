@@ -17,19 +17,32 @@ async def list_rounds(session: AsyncSession, plan_key: str | None = None) -> lis
     rows = (await session.exec(query.order_by(Plan.key, Round.due_date))).all()
     out = []
     for round_, plan in rows:
-        submitted = (await session.exec(
-            select(func.count()).select_from(Submission).where(Submission.round_id == round_.id)
-        )).one()
-        units = (await session.exec(
-            select(func.count(func.distinct(Assignment.unit_id)))
-            .join(Task, Task.id == Assignment.task_id)
-            .where(Task.plan_id == plan.id)
-        )).one()
-        out.append({
-            "id": round_.id, "plan": plan.key, "name": round_.name,
-            "due": round_.due_date.isoformat(), "deadline_at": round_.deadline_at.isoformat(),
-            "status": round_.status, "submitted": submitted, "units": units,
-        })
+        submitted = (
+            await session.exec(
+                select(func.count())
+                .select_from(Submission)
+                .where(Submission.round_id == round_.id)
+            )
+        ).one()
+        units = (
+            await session.exec(
+                select(func.count(func.distinct(Assignment.unit_id)))
+                .join(Task, Task.id == Assignment.task_id)
+                .where(Task.plan_id == plan.id)
+            )
+        ).one()
+        out.append(
+            {
+                "id": round_.id,
+                "plan": plan.key,
+                "name": round_.name,
+                "due": round_.due_date.isoformat(),
+                "deadline_at": round_.deadline_at.isoformat(),
+                "status": round_.status,
+                "submitted": submitted,
+                "units": units,
+            }
+        )
     return out
 
 
@@ -52,5 +65,7 @@ async def find_round(session: AsyncSession, ref: str, plan_key: str | None = Non
     if not rounds:
         raise NotFound(f"no round “{ref}” (see `taizhang round list`)")
     if len(rounds) > 1:
-        raise NotFound(f"round “{ref}” is ambiguous: give its id or --plan (see `taizhang round list`)")
+        raise NotFound(
+            f"round “{ref}” is ambiguous: give its id or --plan (see `taizhang round list`)"
+        )
     return rounds[0]

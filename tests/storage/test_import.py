@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
 from sqlmodel import SQLModel, select
 
 from ledger.plan_yaml import load_plan
@@ -31,8 +30,9 @@ async def import_samples(session, plan_name: str = "xingqing-2023", units: str =
 async def snapshot(session) -> dict[str, list[tuple]]:
     """Every row of every table, as plain tuples."""
     tables = {}
+    connection = await session.connection()
     for name, table in SQLModel.metadata.tables.items():
-        rows = (await session.execute(select(table))).all()
+        rows = (await connection.execute(select(table))).all()
         tables[name] = sorted(tuple(map(repr, row)) for row in rows)
     return tables
 
@@ -84,8 +84,15 @@ async def test_corrected_plan_updates_in_place_and_keeps_progress(sessions):
         round_ = (await session.exec(select(Round).where(Round.due_date.is_not(None)))).first()
         task3 = (await session.exec(select(Task).where(Task.number == 3))).one()
         unit = (await session.exec(select(Unit).where(Unit.short_name == "医保局"))).one()
-        session.add(ProgressEntry(round_id=round_.id, unit_id=unit.id, task_id=task3.id,
-                                  status="done", text="发布重点民生政策300条"))
+        session.add(
+            ProgressEntry(
+                round_id=round_.id,
+                unit_id=unit.id,
+                task_id=task3.id,
+                status="done",
+                text="发布重点民生政策300条",
+            )
+        )
         await session.commit()
         task3_id = task3.id
 
@@ -93,7 +100,9 @@ async def test_corrected_plan_updates_in_place_and_keeps_progress(sessions):
     item = corrected.item_of(3)
     index = next(i for i, t in enumerate(item.tasks) if t.number == 3)
     item.tasks[index] = dataclasses.replace(
-        item.tasks[index], content="加大重点民生政策推送力度（修订）", responsibility="责任部门：医保局"
+        item.tasks[index],
+        content="加大重点民生政策推送力度（修订）",
+        responsibility="责任部门：医保局",
     )
     async with sessions() as session:
         result = await import_plan(session, corrected)
@@ -104,9 +113,11 @@ async def test_corrected_plan_updates_in_place_and_keeps_progress(sessions):
         assert task3.id == task3_id and task3.content.endswith("（修订）")
         entry = (await session.exec(select(ProgressEntry))).one()
         assert (entry.task_id, entry.text) == (task3_id, "发布重点民生政策300条")
-        units = (await session.exec(
-            select(Unit.name).join(Assignment).where(Assignment.task_id == task3_id)
-        )).all()
+        units = (
+            await session.exec(
+                select(Unit.name).join(Assignment).where(Assignment.task_id == task3_id)
+            )
+        ).all()
         assert units == ["兴庆区医疗保障局"]
 
 
