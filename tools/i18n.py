@@ -1,8 +1,8 @@
 """Keep the gettext catalogues in step with the code.
 
-    uv run python tools/i18n.py update      # extract, merge; en mirrors the English msgids
-    uv run python tools/i18n.py missing     # list zh_CN messages still untranslated
-    uv run python tools/i18n.py translate FILE.yaml   # merge {msgid: 中文} pairs into zh_CN
+uv run python tools/i18n.py update      # extract, merge; en mirrors the English msgids
+uv run python tools/i18n.py missing     # list zh_CN messages still untranslated
+uv run python tools/i18n.py translate FILE.yaml   # merge {msgid: 中文} pairs into zh_CN
 """
 
 from __future__ import annotations
@@ -23,15 +23,46 @@ POT = ROOT / "locales" / "taizhang.pot"
 
 def update() -> None:
     subprocess.run(
-        ["pybabel", "extract", "-F", "babel.cfg", "-k", "_", "-k", "__", "-k", "N_",
-         "--no-location", "--omit-header", "--sort-output", "-o", str(POT), "."],
-        cwd=ROOT, check=True,
+        [
+            "pybabel",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_",
+            "-k",
+            "__",
+            "-k",
+            "N_",
+            "--no-location",
+            "--omit-header",
+            "--sort-output",
+            "-o",
+            str(POT),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
     )
     for language in LANGUAGES:
         subprocess.run(
-            ["pybabel", "update", "-i", str(POT), "-d", "locales", "-D", "taizhang", "-l",
-             language, "--no-fuzzy-matching", "--ignore-obsolete", "--omit-header"],
-            cwd=ROOT, check=True,
+            [
+                "pybabel",
+                "update",
+                "-i",
+                str(POT),
+                "-d",
+                "locales",
+                "-D",
+                "taizhang",
+                "-l",
+                language,
+                "--no-fuzzy-matching",
+                "--ignore-obsolete",
+                "--omit-header",
+            ],
+            cwd=ROOT,
+            check=True,
         )
     _mirror_english()
 
