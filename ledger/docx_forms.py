@@ -1,0 +1,794 @@
+"""The Word forms: a unit's form for a round, the blank form, and the consolidated ledger.
+
+Every document is laid out as the office files it (docs/forms.md): A4 landscape, the plan's
+title in two lines, the intro, the `填报单位：…  联系人：…  联系电话：…` line, then per 板块 a
+heading (一、二、…) and its table. The columns follow the plan's layout (`FORM_COLUMNS`):
+
+- fill-form (填报版): 序号 | 重点工作 | 主要内容 | 量化指标 | 责任单位 | 完成时限 | 进展落实情况
+- division (任务分工): 序号 | 重点任务 | 具体措施 | 责任科室 | 完成时限 | 进展情况
+
+Public API (`unit` is a unit's name or short name in `RoundData.units`; `out` is a path or a
+writable binary stream):
+
+- `unit_form_bytes(data, unit, *, only_own_tasks=False) -> bytes` — the unit's form (.docx),
+  the whole plan by default as the seed prints it, or only the unit's tasks;
+- `build_unit_form(...) -> docx.Document`, `write_unit_form(data, unit, out, ...)` — the same;
+- `UnitFormWriter(data, *, only_own_tasks=False).render(unit) -> bytes` — for many units:
+  the plan's static rows are built once and copied per unit;
+- `blank_form_bytes(plan)`, `build_blank_form(plan)`, `write_blank_form(plan, out)` — the
+  form with nothing filled, as the office sends it out;
+- `consolidated_docx_bytes(data, *, generated_at=None)`, `build_consolidated_docx(...)`,
+  `write_consolidated_docx(data, out, ...)` — the office's ledger for the round: every task
+  once, its progress cell holding each answering unit's answer led by the unit's short name
+  (lead units first), then the units that have not answered (未报送 / 未填写).
+
+Text is cleaned of what Word cannot hold (`ledger.rounddata.clean_text`); every line of an
+answer becomes a paragraph of its cell; nothing is shortened.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import math
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import docx
+from docx.document import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt, Twips
+from lxml import etree
+
+from ledger.errors import LedgerError
+from ledger.model import Item, Layout, Plan, Role, Task, section_numeral
+from ledger.rounddata import RoundData, UnitInfo, answer_lines, clean_text, text_lines
+
+__all__ = [
+    "FORM_COLUMNS",
+    "FormColumn",
+    "UnitFormWriter",
+    "blank_form_bytes",
+    "build_blank_form",
+    "build_consolidated_docx",
+    "build_unit_form",
+    "consolidated_docx_bytes",
+    "unit_form_bytes",
+    "unit_line_text",
+    "write_blank_form",
+    "write_consolidated_docx",
+    "write_unit_form",
+]
+
+TITLE_FONT = "方正小标宋简体"
+BODY_FONT = "仿宋_GB2312"
+HEADING_FONT = "黑体"
+FALLBACK_FONT = "宋体"  # named as the alternative of the two official fonts in the font table
+LATIN_FONT = "Times New Roman"
+
+# A4 landscape with 2 cm margins, in twentieths of a point (twips).
+PAGE_WIDTH, PAGE_HEIGHT = 16838, 11906
+MARGIN = 1134
+TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+CELL_MARGIN = 85  # left and right padding of a cell
+
+CELL_SIZE_PT = 10.5  # 五号
+LINE_HEIGHT_PT = 14.0  # cells use this exact line spacing (固定值)
+# The height a row may take and still fit a page under the repeated header row.
+ROW_LIMIT_PT = (PAGE_HEIGHT - 2 * MARGIN) / 20 - 60
+
+UNIT_LINE_GAP = " " * 8
+
+STYLE_TITLE = "Ledger Title"
+STYLE_SUBTITLE = "Ledger Subtitle"
+STYLE_INTRO = "Ledger Intro"
+STYLE_UNIT_LINE = "Ledger Unit Line"
+STYLE_INFO = "Ledger Info"
+STYLE_SECTION = "Ledger Section"
+STYLE_HEADER_CELL = "Ledger Header Cell"
+STYLE_CELL = "Ledger Cell"
+STYLE_CELL_CENTER = "Ledger Cell Center"
+STYLE_FOOTER = "Ledger Footer"
+
+
+@dataclass(frozen=True)
+class FormColumn:
+    key: str  # number | item | content | indicator | responsibility | due | progress
+    header: str
+    weight: float  # share of the table width
+    centered: bool = False
+
+
+FORM_COLUMNS: dict[Layout, tuple[FormColumn, ...]] = {
+    Layout.FILL_FORM: (
+        FormColumn("number", "序号", 1.0, centered=True),
+        FormColumn("item", "重点工作", 2.4, centered=True),
+        FormColumn("content", "主要内容", 7.0),
+        FormColumn("indicator", "量化指标", 3.4),
+        FormColumn("responsibility", "责任单位", 2.6),
+        FormColumn("due", "完成时限", 1.9, centered=True),
+        FormColumn("progress", "进展落实情况", 7.4),
+    ),
+    Layout.DIVISION: (
+        FormColumn("number", "序号", 1.0, centered=True),
+        FormColumn("item", "重点任务", 3.0, centered=True),
+        FormColumn("content", "具体措施", 7.6),
+        FormColumn("responsibility", "责任科室", 2.5, centered=True),
+        FormColumn("due", "完成时限", 2.8, centered=True),
+        FormColumn("progress", "进展情况", 8.3),
+    ),
+}
+
+# A paragraph as a list of (text, bold) runs.
+Segments = list[tuple[str, bool]]
+
+
+def column_widths(layout: Layout) -> list[int]:
+    """The width of each column of the layout in twips, summing to the text width."""
+    columns = FORM_COLUMNS[layout]
+    total = sum(c.weight for c in columns)
+    widths = [round(TEXT_WIDTH * c.weight / total) for c in columns]
+    widths[-1] += TEXT_WIDTH - sum(widths)
+    return widths
+
+
+def unit_line_text(unit: UnitInfo | None) -> str:
+    """`填报单位：…  联系人：…  联系电话：…`; blanks for a form nobody has filled."""
+    blank = " " * 12
+    name = clean_text(unit.name) if unit else blank
+    contact = clean_text(unit.contact) if unit and unit.contact else blank
+    phone = clean_text(unit.phone) if unit and unit.phone else blank
+    gap = UNIT_LINE_GAP
+    return f"填报单位：{name}{gap}联系人：{contact}{gap}联系电话：{phone}"
+
+
+# ---------------------------------------------------------------------------------------
+# XML pieces
+
+
+def _el(tag: str, **attrs: str):
+    return OxmlElement(tag, {qn(f"w:{k}"): v for k, v in attrs.items()})
+
+
+def _run(text: str, bold: bool = False):
+    run = _el("w:r")
+    if bold:
+        rpr = _el("w:rPr")
+        rpr.append(_el("w:b"))
+        rpr.append(_el("w:bCs"))
+        run.append(rpr)
+    for i, part in enumerate(text.split("\t")):
+        if i:
+            run.append(_el("w:tab"))
+        if part:
+            t = _el("w:t")
+            t.text = part
+            if part != part.strip():
+                t.set(qn("xml:space"), "preserve")
+            run.append(t)
+    return run
+
+
+def _paragraph(style_id: str, segments: Segments = ()):
+    p = _el("w:p")
+    ppr = _el("w:pPr")
+    ppr.append(_el("w:pStyle", val=style_id))
+    p.append(ppr)
+    for text, bold in segments:
+        if text:
+            p.append(_run(text, bold))
+    return p
+
+
+def _cell(width: int, paragraphs: Sequence, vmerge: str | None = None):
+    tc = _el("w:tc")
+    tcpr = _el("w:tcPr")
+    tcpr.append(_el("w:tcW", w=str(width), type="dxa"))
+    if vmerge == "restart":
+        tcpr.append(_el("w:vMerge", val="restart"))
+    elif vmerge == "continue":
+        tcpr.append(_el("w:vMerge"))
+    tcpr.append(_el("w:vAlign", val="center"))
+    tc.append(tcpr)
+    tc.extend(paragraphs or [_el("w:p")])
+    return tc
+
+
+def _row(cells: Iterable, header: bool = False, cant_split: bool = True):
+    tr = _el("w:tr")
+    trpr = _el("w:trPr")
+    if cant_split:
+        trpr.append(_el("w:cantSplit"))
+    if header:
+        trpr.append(_el("w:tblHeader"))
+    tr.append(trpr)
+    tr.extend(cells)
+    return tr
+
+
+def _table_element(widths: list[int]):
+    tbl = _el("w:tbl")
+    tblpr = _el("w:tblPr")
+    tblpr.append(_el("w:tblW", w=str(sum(widths)), type="dxa"))
+    tblpr.append(_el("w:jc", val="center"))
+    borders = _el("w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        borders.append(_el(f"w:{side}", val="single", sz="4", space="0", color="000000"))
+    tblpr.append(borders)
+    tblpr.append(_el("w:tblLayout", type="fixed"))
+    margins = _el("w:tblCellMar")
+    margins.append(_el("w:top", w="28", type="dxa"))
+    margins.append(_el("w:left", w=str(CELL_MARGIN), type="dxa"))
+    margins.append(_el("w:bottom", w="28", type="dxa"))
+    margins.append(_el("w:right", w=str(CELL_MARGIN), type="dxa"))
+    tblpr.append(margins)
+    tblpr.append(_el("w:tblLook", val="0000", firstRow="0", lastRow="0", noHBand="1", noVBand="1"))
+    tbl.append(tblpr)
+    grid = _el("w:tblGrid")
+    for width in widths:
+        grid.append(_el("w:gridCol", w=str(width)))
+    tbl.append(grid)
+    return tbl
+
+
+def _estimated_lines(paragraphs: Sequence[str], width: int) -> int:
+    """An upper bound of the lines a cell needs (every character counted full-width)."""
+    per_line = max(1, int((width - 2 * CELL_MARGIN) / 20 / CELL_SIZE_PT))
+    return sum(max(1, math.ceil(len(p) / per_line)) for p in paragraphs) or 1
+
+
+def _fits_page(lines: int) -> bool:
+    return lines * LINE_HEIGHT_PT <= ROW_LIMIT_PT
+
+
+# ---------------------------------------------------------------------------------------
+# The document: page, styles, fonts
+
+
+def _set_fonts(rpr, east_asian: str, latin: str = LATIN_FONT) -> None:
+    """Name the fonts on every script; theme fonts would otherwise win over them."""
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = _el("w:rFonts")
+        rpr.insert(0, rfonts)
+    for attr in list(rfonts.attrib):
+        rfonts.attrib.pop(attr)
+    for key in ("ascii", "hAnsi", "cs"):
+        rfonts.set(qn(f"w:{key}"), latin)
+    rfonts.set(qn("w:eastAsia"), east_asian)
+    rfonts.set(qn("w:hint"), "eastAsia")  # “” and … take the East-Asian font
+
+
+def _add_style(
+    document: Document,
+    name: str,
+    *,
+    font: str,
+    size: float,
+    align: WD_ALIGN_PARAGRAPH | None = None,
+    before: float = 0,
+    after: float = 0,
+    keep_next: bool = False,
+    first_line_chars: int = 0,
+    exact_line: float = 0,
+    latin: str = LATIN_FONT,
+) -> None:
+    style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = document.styles["Normal"]
+    style.font.size = Pt(size)
+    _set_fonts(style.element.get_or_add_rPr(), font, latin)
+    fmt = style.paragraph_format
+    fmt.space_before, fmt.space_after = Pt(before), Pt(after)
+    fmt.keep_with_next = keep_next
+    if exact_line:
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        fmt.line_spacing = Pt(exact_line)
+    if align is not None:
+        fmt.alignment = align
+    if first_line_chars:
+        ind = _el("w:ind", firstLineChars=str(first_line_chars * 100))
+        style.element.get_or_add_pPr().append(ind)
+
+
+def _style_id(document: Document, name: str) -> str:
+    return document.styles[name].style_id
+
+
+def _new_document(title: str, author: str) -> Document:
+    document = docx.Document()
+    _trim_package(document)
+    _set_defaults(document)
+    _add_styles(document)
+    _prune_styles(document)
+    _add_font_fallbacks(document)
+    _set_page(document)
+    props = document.core_properties
+    props.title, props.author, props.last_modified_by = title, author, author
+    props.comments = "taizhang"
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    props.created = props.modified = now
+    props.revision = 1
+    body = document.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+    return document
+
+
+def _trim_package(document: Document) -> None:
+    """Drop the parts of python-docx's template no form uses (they triple every file)."""
+    unused = ("/stylesWithEffects", "/customXml", "/webSettings", "/thumbnail")
+    for rels in (document.part.rels, document.part.package.rels):
+        for rid, rel in list(rels.items()):
+            if rel.reltype.endswith(unused):
+                del rels[rid]
+                rels.related_parts.pop(rid, None)
+
+
+def _set_defaults(document: Document) -> None:
+    styles = document.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _set_fonts(rpr, BODY_FONT)
+    lang = rpr.find(qn("w:lang"))
+    lang.set(qn("w:eastAsia"), "zh-CN")
+    ppr = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    spacing = ppr.find(qn("w:spacing"))
+    spacing.attrib.clear()
+    spacing.set(qn("w:after"), "0")
+    spacing.set(qn("w:line"), "240")
+    spacing.set(qn("w:lineRule"), "auto")
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(12)
+    _set_fonts(normal.element.get_or_add_rPr(), BODY_FONT)
+
+
+def _add_styles(document: Document) -> None:
+    center, justify = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY
+    title = {"font": TITLE_FONT, "latin": TITLE_FONT, "align": center, "keep_next": True}
+    _add_style(document, STYLE_TITLE, size=22, **title)
+    _add_style(document, STYLE_SUBTITLE, size=16, after=12, **title)
+    _add_style(document, STYLE_INTRO, font=BODY_FONT, size=14, align=justify, first_line_chars=2)
+    _add_style(document, STYLE_UNIT_LINE, font=BODY_FONT, size=14, before=12, after=6)
+    _add_style(document, STYLE_INFO, font=BODY_FONT, size=12, after=3)
+    _add_style(
+        document, STYLE_SECTION, font=HEADING_FONT, size=14, before=9, after=6, keep_next=True
+    )
+    cell = {"font": BODY_FONT, "size": CELL_SIZE_PT, "exact_line": LINE_HEIGHT_PT}
+    _add_style(document, STYLE_HEADER_CELL, font=HEADING_FONT, size=11, align=center)
+    _add_style(document, STYLE_CELL, align=justify, **cell)
+    _add_style(document, STYLE_CELL_CENTER, align=center, **cell)
+    _add_style(document, STYLE_FOOTER, font=FALLBACK_FONT, size=12, align=center)
+
+
+def _prune_styles(document: Document) -> None:
+    """Keep the default styles and ours: python-docx's template carries hundreds."""
+    styles = document.styles.element
+    ours = {
+        _style_id(document, n)
+        for n in (
+            STYLE_TITLE,
+            STYLE_SUBTITLE,
+            STYLE_INTRO,
+            STYLE_UNIT_LINE,
+            STYLE_INFO,
+            STYLE_SECTION,
+            STYLE_HEADER_CELL,
+            STYLE_CELL,
+            STYLE_CELL_CENTER,
+            STYLE_FOOTER,
+        )
+    }
+    for child in list(styles):
+        if child.tag == qn("w:latentStyles"):
+            styles.remove(child)
+        elif child.tag == qn("w:style"):
+            keep = child.get(qn("w:default")) == "1" or child.get(qn("w:styleId")) in ours
+            if not keep:
+                styles.remove(child)
+
+
+def _add_font_fallbacks(document: Document) -> None:
+    """Name 宋体 as the alternative of the official fonts, for machines without them."""
+    font_table = document.part.part_related_by(
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/fontTable"
+    )
+    root = etree.fromstring(font_table.blob)
+    for name in (TITLE_FONT, BODY_FONT, HEADING_FONT, FALLBACK_FONT):
+        font = etree.SubElement(root, qn("w:font"), {qn("w:name"): name})
+        if name != FALLBACK_FONT:
+            etree.SubElement(font, qn("w:altName"), {qn("w:val"): FALLBACK_FONT})
+        etree.SubElement(font, qn("w:charset"), {qn("w:val"): "86"})  # GB2312
+        etree.SubElement(font, qn("w:family"), {qn("w:val"): "auto"})
+        etree.SubElement(font, qn("w:pitch"), {qn("w:val"): "variable"})
+    font_table._blob = etree.tostring(
+        root, xml_declaration=True, encoding="UTF-8", standalone=True
+    )
+
+
+def _set_page(document: Document) -> None:
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Twips(PAGE_WIDTH), Twips(PAGE_HEIGHT)
+    for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
+        setattr(section, side, Twips(MARGIN))
+    section.header_distance = section.footer_distance = Twips(567)
+    footer = section.footer
+    footer.is_linked_to_previous = False
+    p = footer.paragraphs[0]._p
+    p.append(_el("w:pPr"))
+    p.pPr.append(_el("w:pStyle", val=_style_id(document, STYLE_FOOTER)))
+    p.append(_run("— "))
+    field_ = _el("w:fldSimple", instr=" PAGE ")
+    field_.append(_run("1"))
+    p.append(field_)
+    p.append(_run(" —"))
+
+
+# ---------------------------------------------------------------------------------------
+# The skeleton: a form built once, filled per unit
+
+
+@dataclass
+class _Skeleton:
+    """A form rendered once: the package parts, the document element, and the places a
+    unit's data goes (the unit line, and each task's progress cell by table and row)."""
+
+    members: list[tuple[zipfile.ZipInfo, bytes]]
+    document_name: str
+    document: object  # the w:document element
+    unit_line_at: int | None
+    progress_at: dict[int, tuple[int, int]] = field(default_factory=dict)
+    static_lines: dict[int, int] = field(default_factory=dict)
+    progress_width: int = 0
+    cell_style: str = ""
+    unit_line_style: str = ""
+
+    def render(self, unit_line: str | None, progress: dict[int, list[Segments]]) -> bytes:
+        document = copy.deepcopy(self.document)
+        body = document.find(qn("w:body"))
+        if unit_line is not None and self.unit_line_at is not None:
+            line = _paragraph(self.unit_line_style, [(unit_line, False)])
+            body.replace(body[self.unit_line_at], line)
+        if progress:
+            self._fill(body, progress)
+        return self._package(_xml_bytes(document))
+
+    def _fill(self, body, progress: dict[int, list[Segments]]) -> None:
+        tables = body.findall(qn("w:tbl"))
+        rows: dict[int, list] = {}
+        for number, paragraphs in progress.items():
+            if number not in self.progress_at or not paragraphs:
+                continue
+            table_at, row_at = self.progress_at[number]
+            if table_at not in rows:
+                rows[table_at] = tables[table_at].findall(qn("w:tr"))
+            tr = rows[table_at][row_at]
+            tc = tr[-1]
+            for p in tc.findall(qn("w:p")):
+                tc.remove(p)
+            tc.extend(_paragraph(self.cell_style, segments) for segments in paragraphs)
+            texts = ["".join(text for text, _ in segments) for segments in paragraphs]
+            lines = _estimated_lines(texts, self.progress_width)
+            if not _fits_page(max(lines, self.static_lines.get(number, 1))):
+                trpr = tr.find(qn("w:trPr"))
+                trpr.remove(trpr.find(qn("w:cantSplit")))
+
+    def _package(self, document_xml: bytes) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+            for info, data in self.members:
+                if info.filename == self.document_name:
+                    data = document_xml
+                package.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+        return buffer.getvalue()
+
+
+@dataclass
+class _FormSpec:
+    title: str
+    subtitle: str
+    intro: str
+    info_lines: list[str]  # static lines under the title (the consolidated ledger's)
+    has_unit_line: bool
+    tasks: set[int] | None  # None: every task
+    author: str
+
+
+def _build_skeleton(plan: Plan, spec: _FormSpec) -> _Skeleton:
+    document = _new_document(spec.title, spec.author)
+    body = document.element.body
+    sect_pr = body.find(qn("w:sectPr"))
+
+    def add(element):
+        sect_pr.addprevious(element)
+        return element
+
+    sid = {name: _style_id(document, name) for name in (STYLE_TITLE, STYLE_SUBTITLE, STYLE_INTRO)}
+    add(_paragraph(sid[STYLE_TITLE], [(clean_text(spec.title), False)]))
+    if spec.subtitle:
+        add(_paragraph(sid[STYLE_SUBTITLE], [(clean_text(spec.subtitle), False)]))
+    else:  # the title style has no space after; the subtitle's carries it
+        add(_paragraph(sid[STYLE_SUBTITLE]))
+    for line in text_lines(spec.intro):
+        add(_paragraph(sid[STYLE_INTRO], [(line, False)]))
+    unit_style = _style_id(document, STYLE_UNIT_LINE)
+    unit_line_at = None
+    if spec.has_unit_line:
+        add(_paragraph(unit_style, [(unit_line_text(None), False)]))
+        unit_line_at = len(body) - 2  # the paragraph just before sectPr
+    info_style = _style_id(document, STYLE_INFO)
+    for line in spec.info_lines:
+        add(_paragraph(info_style, [(clean_text(line), False)]))
+    if spec.info_lines:  # room before the first heading
+        add(_paragraph(info_style))
+
+    builder = _TableBuilder(document, plan.layout)
+    skeleton_places: dict[int, tuple[int, int]] = {}
+    table_count = 0
+    for index, section in enumerate(plan.sections):
+        items = _selected_items(section.items, spec.tasks)
+        if not items:
+            continue
+        if section.title:
+            heading = f"{section_numeral(index)}、{clean_text(section.title)}"
+            add(_paragraph(_style_id(document, STYLE_SECTION), [(heading, False)]))
+        tbl, places = builder.table(items)
+        add(tbl)
+        skeleton_places.update({n: (table_count, row) for n, row in places.items()})
+        table_count += 1
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as package:
+        members = [(info, package.read(info)) for info in package.infolist()]
+    skeleton = _Skeleton(
+        members=members,
+        document_name=document.part.partname.lstrip("/"),
+        document=document.element,
+        unit_line_at=unit_line_at,
+        progress_at=skeleton_places,
+        static_lines=builder.static_lines,
+        progress_width=builder.widths[-1],
+        cell_style=builder.cell_style,
+        unit_line_style=unit_style,
+    )
+    return skeleton
+
+
+def _selected_items(items: list[Item], tasks: set[int] | None) -> list[tuple[Item, list[Task]]]:
+    chosen = []
+    for item in items:
+        kept = [t for t in item.tasks if tasks is None or t.number in tasks]
+        if kept:
+            chosen.append((item, kept))
+    return chosen
+
+
+class _TableBuilder:
+    """Builds one 板块's table: the header row, then a row per task, 重点工作 merged."""
+
+    def __init__(self, document: Document, layout: Layout):
+        self.columns = FORM_COLUMNS[layout]
+        self.widths = column_widths(layout)
+        self.cell_style = _style_id(document, STYLE_CELL)
+        self.center_style = _style_id(document, STYLE_CELL_CENTER)
+        self.header_style = _style_id(document, STYLE_HEADER_CELL)
+        self.static_lines: dict[int, int] = {}
+
+    def table(self, items: list[tuple[Item, list[Task]]]):
+        """The table element and each task's row index."""
+        tbl = _table_element(self.widths)
+        header = [
+            _cell(w, [_paragraph(self.header_style, [(c.header, False)])])
+            for c, w in zip(self.columns, self.widths, strict=True)
+        ]
+        tbl.append(_row(header, header=True))
+        places: dict[int, int] = {}
+        for item, tasks in items:
+            for position, task in enumerate(tasks):
+                merge = None
+                if len(tasks) > 1:
+                    merge = "restart" if position == 0 else "continue"
+                places[task.number] = len(tbl.findall(qn("w:tr")))
+                tbl.append(self._task_row(item, task, merge, first=position == 0))
+        return tbl, places
+
+    def _task_row(self, item: Item, task: Task, merge: str | None, first: bool):
+        cells = []
+        lines = 1
+        for column, width in zip(self.columns, self.widths, strict=True):
+            paragraphs = self._cell_paragraphs(column.key, item, task, first)
+            texts = ["".join(t for t, _ in segments) for segments in paragraphs]
+            lines = max(lines, _estimated_lines(texts, width))
+            style = self.center_style if column.centered else self.cell_style
+            elements = [_paragraph(style, segments) for segments in paragraphs]
+            cells.append(_cell(width, elements, merge if column.key == "item" else None))
+        self.static_lines[task.number] = lines
+        return _row(cells, cant_split=_fits_page(lines))
+
+    @staticmethod
+    def _cell_paragraphs(key: str, item: Item, task: Task, first: bool) -> list[Segments]:
+        if key == "number":
+            return [[(str(task.number), False)]]
+        if key == "item":
+            return [[(line, False)] for line in text_lines(item.title)] if first else []
+        if key == "content":
+            name = [[(line, True)] for line in text_lines(task.name)]
+            return name + [[(line, False)] for line in text_lines(task.content)]
+        if key == "progress":
+            return []
+        text = {"indicator": task.indicator, "responsibility": task.responsibility}.get(
+            key, task.due_text
+        )
+        return [[(line, False)] for line in text_lines(text)]
+
+
+# ---------------------------------------------------------------------------------------
+# Public API
+
+
+def _unit_form_spec(plan: Plan, tasks: set[int] | None) -> _FormSpec:
+    return _FormSpec(
+        title=plan.title,
+        subtitle=plan.subtitle,
+        intro=plan.intro,
+        info_lines=[],
+        has_unit_line=True,
+        tasks=tasks,
+        author=plan.issuer or "taizhang",
+    )
+
+
+class UnitFormWriter:
+    """Renders the forms of many units of one round, building the plan's rows once.
+
+    With `only_own_tasks` every unit's form holds only the tasks it answers for (and is built
+    per unit, since the rows differ).
+    """
+
+    def __init__(self, data: RoundData, *, only_own_tasks: bool = False):
+        self.data = data
+        self.only_own_tasks = only_own_tasks
+        self._whole_plan: _Skeleton | None = None
+
+    def render(self, unit_name: str) -> bytes:
+        unit = self.data.unit(unit_name)
+        if self.only_own_tasks:
+            tasks = self.data.tasks_of(unit.name)
+            if not tasks:
+                raise LedgerError(f"“{unit.label}”在本计划中没有任务")
+            skeleton = _build_skeleton(self.data.plan, _unit_form_spec(self.data.plan, tasks))
+        else:
+            if self._whole_plan is None:
+                self._whole_plan = _build_skeleton(
+                    self.data.plan, _unit_form_spec(self.data.plan, None)
+                )
+            skeleton = self._whole_plan
+        progress = {}
+        for number in self.data.task_numbers():
+            answer = self.data.answer(unit.name, number)
+            if answer is not None:
+                progress[number] = [[(line, False)] for line in answer_lines(answer)]
+        return skeleton.render(unit_line_text(unit), progress)
+
+
+def unit_form_bytes(data: RoundData, unit: str, *, only_own_tasks: bool = False) -> bytes:
+    """The unit's form for the round, as .docx bytes."""
+    return UnitFormWriter(data, only_own_tasks=only_own_tasks).render(unit)
+
+
+def build_unit_form(data: RoundData, unit: str, *, only_own_tasks: bool = False) -> Document:
+    return docx.Document(io.BytesIO(unit_form_bytes(data, unit, only_own_tasks=only_own_tasks)))
+
+
+def write_unit_form(
+    data: RoundData, unit: str, out: Path | str | BinaryIO, *, only_own_tasks: bool = False
+) -> None:
+    _write(unit_form_bytes(data, unit, only_own_tasks=only_own_tasks), out)
+
+
+def blank_form_bytes(plan: Plan) -> bytes:
+    """The plan's form with nothing filled in (填报单位 left blank)."""
+    return _build_skeleton(plan, _unit_form_spec(plan, None)).render(None, {})
+
+
+def build_blank_form(plan: Plan) -> Document:
+    return docx.Document(io.BytesIO(blank_form_bytes(plan)))
+
+
+def write_blank_form(plan: Plan, out: Path | str | BinaryIO) -> None:
+    _write(blank_form_bytes(plan), out)
+
+
+def consolidated_docx_bytes(data: RoundData, *, generated_at: dt.datetime | None = None) -> bytes:
+    """The office's consolidated ledger of the round, as .docx bytes."""
+    plan = data.plan
+    spec = _FormSpec(
+        title=plan.title,
+        subtitle=f"（{data.label}汇总）",
+        intro="",
+        info_lines=consolidated_info_lines(data, generated_at),
+        has_unit_line=False,
+        tasks=None,
+        author=plan.issuer or "taizhang",
+    )
+    skeleton = _build_skeleton(plan, spec)
+    progress = {n: consolidated_paragraphs(data, n) for n in data.task_numbers()}
+    return skeleton.render(None, progress)
+
+
+def build_consolidated_docx(
+    data: RoundData, *, generated_at: dt.datetime | None = None
+) -> Document:
+    return docx.Document(io.BytesIO(consolidated_docx_bytes(data, generated_at=generated_at)))
+
+
+def write_consolidated_docx(
+    data: RoundData, out: Path | str | BinaryIO, *, generated_at: dt.datetime | None = None
+) -> None:
+    _write(consolidated_docx_bytes(data, generated_at=generated_at), out)
+
+
+def consolidated_info_lines(data: RoundData, generated_at: dt.datetime | None = None) -> list[str]:
+    """The lines under the consolidated ledger's title: round, counts, who is missing."""
+    reporting = data.reporting_units()
+    submitted = [u for u in reporting if data.has_submitted(u.name)]
+    missing = [u for u in reporting if not data.has_submitted(u.name)]
+    due = data.round_due
+    round_text = data.label
+    if data.round_name.strip():
+        round_text += f"（截止{due.year}年{due.month}月{due.day}日）"
+    moment = data.local_time(generated_at or dt.datetime.now(dt.UTC))
+    gap = " " * 4
+    counts = gap.join(
+        [
+            f"应报送单位：{len(reporting)}个",
+            f"已报送：{len(submitted)}个",
+            f"未报送：{len(missing)}个",
+        ]
+    )
+    if missing:
+        counts += "（" + "、".join(clean_text(u.label) for u in missing) + "）"
+    return [f"报送轮次：{round_text}{gap}汇总时间：{moment:%Y-%m-%d %H:%M}", counts]
+
+
+def consolidated_paragraphs(data: RoundData, task: int) -> list[Segments]:
+    """The paragraphs of a task's progress cell in the consolidated ledger."""
+    progress = data.task_progress(task)
+    paragraphs: list[Segments] = []
+    for entry in progress.answered:
+        lead = "（牵头）" if entry.role is Role.LEAD else ""
+        label = f"{clean_text(entry.unit.label)}{lead}："
+        lines = answer_lines(entry.answer) or [""]
+        paragraphs.append([(label, True), (lines[0], False)])
+        paragraphs.extend([(line, False)] for line in lines[1:])
+    for word, units in (("未填写：", progress.left_blank), ("未报送：", progress.missing)):
+        if units:
+            names = "、".join(clean_text(u.label) for u in units)
+            paragraphs.append([(word, True), (names, False)])
+    return paragraphs
+
+
+def consolidated_cell_text(data: RoundData, task: int) -> str:
+    """The consolidated progress cell as plain text, one paragraph a line."""
+    return "\n".join("".join(t for t, _ in p) for p in consolidated_paragraphs(data, task))
+
+
+def _xml_bytes(element) -> bytes:
+    return etree.tostring(element, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _write(payload: bytes, out: Path | str | BinaryIO) -> None:
+    if isinstance(out, str | Path):
+        Path(out).write_bytes(payload)
+    else:
+        out.write(payload)
