@@ -2,7 +2,8 @@
 
 uv run python tools/i18n.py update      # extract, merge; en mirrors the English msgids
 uv run python tools/i18n.py missing     # list zh_CN messages still untranslated
-uv run python tools/i18n.py translate FILE.yaml   # merge {msgid: 中文} pairs into zh_CN
+uv run python tools/i18n.py translate [FILE.yaml]  # merge {msgid: 中文} pairs into zh_CN
+                                                  # (default: every locales/pairs/*.yaml)
 """
 
 from __future__ import annotations
@@ -84,8 +85,15 @@ def missing() -> list[str]:
     return [m.id for m in catalog if m.id and not m.string]
 
 
-def translate(pairs_file: Path) -> None:
-    pairs = yaml.safe_load(pairs_file.read_text(encoding="utf-8"))
+PAIRS_DIR = ROOT / "locales" / "pairs"
+
+
+def translate(pairs_file: Path | None = None) -> None:
+    """Fill zh_CN from {msgid: 中文} files: the one given, or every file in locales/pairs/."""
+    files = [pairs_file] if pairs_file else sorted(PAIRS_DIR.glob("*.yaml"))
+    pairs: dict[str, str] = {}
+    for file in files:
+        pairs.update(yaml.safe_load(file.read_text(encoding="utf-8")) or {})
     path = po_path("zh_CN")
     with path.open("rb") as f:
         catalog = read_po(f, locale="zh_CN")
@@ -104,4 +112,4 @@ if __name__ == "__main__":
         for msgid in missing():
             print(repr(msgid))
     elif command == "translate":
-        translate(Path(sys.argv[2]))
+        translate(Path(sys.argv[2]) if len(sys.argv) > 2 else None)
