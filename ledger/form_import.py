@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -389,8 +390,10 @@ def _is_bold(run: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 # XLSX → blocks
 
+# A sheet claiming more (a stray cell at XFD1048576) is read only this far, so that it
+# cannot make the reader build millions of empty cells. Real ledgers are far smaller.
 _MAX_XLSX_ROWS = 5000
-_MAX_XLSX_COLUMNS = 40
+_MAX_XLSX_COLUMNS = 30
 
 
 def _xlsx_blocks(data: bytes, source: str) -> list[Block]:
@@ -398,7 +401,9 @@ def _xlsx_blocks(data: bytes, source: str) -> list[Block]:
     try:
         import openpyxl
 
-        workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        with warnings.catch_warnings():  # openpyxl's notes on unsupported extensions
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
         sheets = [_sheet_table(ws) for ws in workbook.worksheets]
     except Exception as err:  # openpyxl and its XML parser raise many types on damaged files
         raise LedgerError(

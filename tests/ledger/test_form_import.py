@@ -606,3 +606,75 @@ def test_filled_form_without_a_progress_column(tmp_path: Path, yibao: Plan) -> N
 
     with pytest.raises(LedgerError, match="没有“进展落实情况”"):
         read_filled_form_docx(path, yibao)
+
+
+# ---------------------------------------------------------------------------------------------
+# Round trip through the export's Word forms (ledger/docx_forms.py)
+
+
+@pytest.fixture(scope="module")
+def docx_forms():
+    return pytest.importorskip("ledger.docx_forms", reason="the Word form writer is not there")
+
+
+@pytest.fixture(scope="module")
+def rounddata():
+    return pytest.importorskip("ledger.rounddata", reason="the round data module is not there")
+
+
+@pytest.mark.parametrize("name", ["xingqing-2023", "yibao-2023"])
+def test_every_sample_plan_survives_the_blank_form(docx_forms, name: str) -> None:
+    plan = load_plan(sample_path(name))
+
+    result = read_plan_docx(io.BytesIO(docx_forms.blank_form_bytes(plan)), key=plan.key)
+
+    read = result.plan
+    assert_same_plan(read, plan)
+    assert (read.title, read.subtitle, read.intro) == (plan.title, plan.subtitle, plan.intro)
+    assert (read.layout, read.year, read.key) == (plan.layout, plan.year, plan.key)
+    assert result.warnings == []
+
+
+@pytest.mark.parametrize("only_own_tasks", [False, True])
+def test_the_units_filled_form_reads_back_its_answers(
+    docx_forms, rounddata, xingqing: Plan, yibao_report: UnitReport, only_own_tasks: bool
+) -> None:
+    data = rounddata.RoundData.for_report(xingqing, yibao_report)
+    form = docx_forms.unit_form_bytes(data, yibao_report.unit, only_own_tasks=only_own_tasks)
+
+    report = read_filled_form_docx(io.BytesIO(form), xingqing)
+
+    assert (report.unit, report.contact, report.phone) == ("兴庆区医疗保障局", "周琪", "8616234")
+    assert report.answers == yibao_report.answers
+    assert [a.task for a in report.answers] == FILLED_TASKS
+
+
+def test_statuses_and_multi_line_answers_survive_the_form(
+    docx_forms, rounddata, yibao: Plan
+) -> None:
+    from ledger.report import Answer
+
+    written = UnitReport(
+        unit="办公室",
+        contact="李四",
+        phone="0951-1234567",
+        answers=[
+            Answer(task=1, text="第一段。\n第二段。", status=Status.DONE),
+            Answer(task=2, text="正在推进。", status=Status.IN_PROGRESS),
+            Answer(task=3, status=Status.NOT_STARTED),
+            Answer(task=4, status=Status.NOT_APPLICABLE, reason="无此职能", text="说明一句。"),
+            Answer(task=5, text="只有文字。"),
+        ],
+    )
+    data = rounddata.RoundData.for_report(yibao, written)
+
+    read = read_filled_form_docx(io.BytesIO(docx_forms.unit_form_bytes(data, "办公室")), yibao)
+
+    assert read.answers == written.answers
+    assert (read.unit, read.contact, read.phone) == ("办公室", "李四", "0951-1234567")
+
+
+def test_the_blank_form_reads_as_an_empty_report(docx_forms, xingqing: Plan) -> None:
+    report = read_filled_form_docx(io.BytesIO(docx_forms.blank_form_bytes(xingqing)), xingqing)
+
+    assert (report.unit, report.contact, report.phone, report.answers) == ("", "", "", [])
