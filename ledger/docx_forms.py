@@ -28,13 +28,14 @@ answer becomes a paragraph of its cell; nothing is shortened.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
+import functools
 import io
 import math
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,8 +44,8 @@ from docx.document import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml.ns import nsmap, qn
+from docx.oxml.parser import oxml_parser
 from docx.shared import Pt, Twips
 from lxml import etree
 
@@ -154,8 +155,18 @@ def unit_line_text(unit: UnitInfo | None) -> str:
 # XML pieces
 
 
+_W_NSMAP = {"w": nsmap["w"]}
+
+
+@functools.cache
+def _clark(name: str) -> str:
+    return qn(name)
+
+
 def _el(tag: str, **attrs: str):
-    return OxmlElement(tag, {qn(f"w:{k}"): v for k, v in attrs.items()})
+    """A w: element (of python-docx's classes), made quickly: forms hold thousands."""
+    attrib = {_clark(f"w:{k}"): v for k, v in attrs.items()}
+    return oxml_parser.makeelement(_clark(tag), attrib=attrib, nsmap=_W_NSMAP)
 
 
 def _run(text: str, bold: bool = False):
@@ -172,7 +183,7 @@ def _run(text: str, bold: bool = False):
             t = _el("w:t")
             t.text = part
             if part != part.strip():
-                t.set(qn("xml:space"), "preserve")
+                t.set(_clark("xml:space"), "preserve")
             run.append(t)
     return run
 
@@ -186,6 +197,26 @@ def _paragraph(style_id: str, segments: Segments = ()):
         if text:
             p.append(_run(text, bold))
     return p
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _run_xml(text: str, bold: bool) -> str:
+    """The XML of `_run`, as a string (filling a unit's cells is the hot path)."""
+    pieces = []
+    for part in text.split("\t"):
+        space = ' xml:space="preserve"' if part != part.strip() else ""
+        pieces.append(f"<w:t{space}>{_xml_text(part)}</w:t>" if part else "")
+    props = "<w:rPr><w:b/><w:bCs/></w:rPr>" if bold else ""
+    return f"<w:r>{props}{'<w:tab/>'.join(pieces)}</w:r>"
+
+
+def _paragraph_xml(style_id: str, segments: Segments) -> str:
+    """The XML of `_paragraph`, as a string."""
+    runs = "".join(_run_xml(text, bold) for text, bold in segments if text)
+    return f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/></w:pPr>{runs}</w:p>'
 
 
 def _cell(width: int, paragraphs: Sequence, vmerge: str | None = None):
@@ -202,11 +233,14 @@ def _cell(width: int, paragraphs: Sequence, vmerge: str | None = None):
     return tc
 
 
-def _row(cells: Iterable, header: bool = False, cant_split: bool = True):
+def _row(cells: Iterable, header: bool = False, split_marker: int | None = None):
+    """A row; with `split_marker` (a task number) whether it may split is decided per unit."""
     tr = _el("w:tr")
     trpr = _el("w:trPr")
-    if cant_split:
+    if split_marker is None:
         trpr.append(_el("w:cantSplit"))
+    else:
+        trpr.append(etree.Comment(f"tz:split:{split_marker}"))
     if header:
         trpr.append(_el("w:tblHeader"))
     tr.append(trpr)
@@ -437,50 +471,56 @@ def _set_page(document: Document) -> None:
 # The skeleton: a form built once, filled per unit
 
 
+_MARKER = re.compile(r"<!--tz:(unit|progress|split):(\d+)-->")
+
+
 @dataclass
 class _Skeleton:
-    """A form rendered once: the package parts, the document element, and the places a
-    unit's data goes (the unit line, and each task's progress cell by table and row)."""
+    """A form rendered once: the package parts, and document.xml cut at the places a unit's
+    data goes — the unit line, each task's progress cell, and whether its row may split —
+    so that rendering a unit joins strings instead of rebuilding XML."""
 
     members: list[tuple[zipfile.ZipInfo, bytes]]
     document_name: str
-    document: object  # the w:document element
-    unit_line_at: int | None
-    progress_at: dict[int, tuple[int, int]] = field(default_factory=dict)
-    static_lines: dict[int, int] = field(default_factory=dict)
-    progress_width: int = 0
-    cell_style: str = ""
-    unit_line_style: str = ""
+    pieces: list[str | tuple[str, int]]  # literal XML, or (marker, task number)
+    static_lines: dict[int, int]
+    progress_width: int
+    cell_style: str
+    unit_line_style: str
+
+    @classmethod
+    def cut(cls, document_xml: str, **fields) -> _Skeleton:
+        parts = _MARKER.split(document_xml)
+        pieces: list[str | tuple[str, int]] = []
+        for index in range(0, len(parts), 3):
+            pieces.append(parts[index])
+            if index + 2 < len(parts):
+                pieces.append((parts[index + 1], int(parts[index + 2])))
+        return cls(pieces=pieces, **fields)
 
     def render(self, unit_line: str | None, progress: dict[int, list[Segments]]) -> bytes:
-        document = copy.deepcopy(self.document)
-        body = document.find(qn("w:body"))
-        if unit_line is not None and self.unit_line_at is not None:
-            line = _paragraph(self.unit_line_style, [(unit_line, False)])
-            body.replace(body[self.unit_line_at], line)
-        if progress:
-            self._fill(body, progress)
-        return self._package(_xml_bytes(document))
-
-    def _fill(self, body, progress: dict[int, list[Segments]]) -> None:
-        tables = body.findall(qn("w:tbl"))
-        rows: dict[int, list] = {}
-        for number, paragraphs in progress.items():
-            if number not in self.progress_at or not paragraphs:
+        out: list[str] = []
+        for piece in self.pieces:
+            if isinstance(piece, str):
+                out.append(piece)
                 continue
-            table_at, row_at = self.progress_at[number]
-            if table_at not in rows:
-                rows[table_at] = tables[table_at].findall(qn("w:tr"))
-            tr = rows[table_at][row_at]
-            tc = tr[-1]
-            for p in tc.findall(qn("w:p")):
-                tc.remove(p)
-            tc.extend(_paragraph(self.cell_style, segments) for segments in paragraphs)
+            marker, number = piece
+            if marker == "unit":
+                line = unit_line if unit_line is not None else unit_line_text(None)
+                out.append(_paragraph_xml(self.unit_line_style, [(line, False)]))
+            elif marker == "progress":
+                paragraphs = progress.get(number) or [[]]
+                out.extend(_paragraph_xml(self.cell_style, p) for p in paragraphs)
+            elif self._row_fits(number, progress.get(number)):
+                out.append("<w:cantSplit/>")
+        return self._package("".join(out).encode("utf-8"))
+
+    def _row_fits(self, number: int, paragraphs: list[Segments] | None) -> bool:
+        lines = self.static_lines.get(number, 1)
+        if paragraphs:
             texts = ["".join(text for text, _ in segments) for segments in paragraphs]
-            lines = _estimated_lines(texts, self.progress_width)
-            if not _fits_page(max(lines, self.static_lines.get(number, 1))):
-                trpr = tr.find(qn("w:trPr"))
-                trpr.remove(trpr.find(qn("w:cantSplit")))
+            lines = max(lines, _estimated_lines(texts, self.progress_width))
+        return _fits_page(lines)
 
     def _package(self, document_xml: bytes) -> bytes:
         buffer = io.BytesIO()
@@ -521,10 +561,8 @@ def _build_skeleton(plan: Plan, spec: _FormSpec) -> _Skeleton:
     for line in text_lines(spec.intro):
         add(_paragraph(sid[STYLE_INTRO], [(line, False)]))
     unit_style = _style_id(document, STYLE_UNIT_LINE)
-    unit_line_at = None
     if spec.has_unit_line:
-        add(_paragraph(unit_style, [(unit_line_text(None), False)]))
-        unit_line_at = len(body) - 2  # the paragraph just before sectPr
+        add(etree.Comment("tz:unit:0"))
     info_style = _style_id(document, STYLE_INFO)
     for line in spec.info_lines:
         add(_paragraph(info_style, [(clean_text(line), False)]))
@@ -532,8 +570,6 @@ def _build_skeleton(plan: Plan, spec: _FormSpec) -> _Skeleton:
         add(_paragraph(info_style))
 
     builder = _TableBuilder(document, plan.layout)
-    skeleton_places: dict[int, tuple[int, int]] = {}
-    table_count = 0
     for index, section in enumerate(plan.sections):
         items = _selected_items(section.items, spec.tasks)
         if not items:
@@ -541,27 +577,21 @@ def _build_skeleton(plan: Plan, spec: _FormSpec) -> _Skeleton:
         if section.title:
             heading = f"{section_numeral(index)}、{clean_text(section.title)}"
             add(_paragraph(_style_id(document, STYLE_SECTION), [(heading, False)]))
-        tbl, places = builder.table(items)
-        add(tbl)
-        skeleton_places.update({n: (table_count, row) for n, row in places.items()})
-        table_count += 1
+        add(builder.table(items))
 
     buffer = io.BytesIO()
     document.save(buffer)
     with zipfile.ZipFile(buffer) as package:
         members = [(info, package.read(info)) for info in package.infolist()]
-    skeleton = _Skeleton(
+    return _Skeleton.cut(
+        _xml_bytes(document.element).decode("utf-8"),
         members=members,
         document_name=document.part.partname.lstrip("/"),
-        document=document.element,
-        unit_line_at=unit_line_at,
-        progress_at=skeleton_places,
         static_lines=builder.static_lines,
         progress_width=builder.widths[-1],
         cell_style=builder.cell_style,
         unit_line_style=unit_style,
     )
-    return skeleton
 
 
 def _selected_items(items: list[Item], tasks: set[int] | None) -> list[tuple[Item, list[Task]]]:
@@ -585,27 +615,28 @@ class _TableBuilder:
         self.static_lines: dict[int, int] = {}
 
     def table(self, items: list[tuple[Item, list[Task]]]):
-        """The table element and each task's row index."""
+        """The table element, its progress cells and row splitting left to each unit."""
         tbl = _table_element(self.widths)
         header = [
             _cell(w, [_paragraph(self.header_style, [(c.header, False)])])
             for c, w in zip(self.columns, self.widths, strict=True)
         ]
         tbl.append(_row(header, header=True))
-        places: dict[int, int] = {}
         for item, tasks in items:
             for position, task in enumerate(tasks):
                 merge = None
                 if len(tasks) > 1:
                     merge = "restart" if position == 0 else "continue"
-                places[task.number] = len(tbl.findall(qn("w:tr")))
                 tbl.append(self._task_row(item, task, merge, first=position == 0))
-        return tbl, places
+        return tbl
 
     def _task_row(self, item: Item, task: Task, merge: str | None, first: bool):
         cells = []
         lines = 1
         for column, width in zip(self.columns, self.widths, strict=True):
+            if column.key == "progress":
+                cells.append(_cell(width, [etree.Comment(f"tz:progress:{task.number}")]))
+                continue
             paragraphs = self._cell_paragraphs(column.key, item, task, first)
             texts = ["".join(t for t, _ in segments) for segments in paragraphs]
             lines = max(lines, _estimated_lines(texts, width))
@@ -613,7 +644,7 @@ class _TableBuilder:
             elements = [_paragraph(style, segments) for segments in paragraphs]
             cells.append(_cell(width, elements, merge if column.key == "item" else None))
         self.static_lines[task.number] = lines
-        return _row(cells, cant_split=_fits_page(lines))
+        return _row(cells, split_marker=task.number)
 
     @staticmethod
     def _cell_paragraphs(key: str, item: Item, task: Task, first: bool) -> list[Segments]:
@@ -624,8 +655,6 @@ class _TableBuilder:
         if key == "content":
             name = [[(line, True)] for line in text_lines(task.name)]
             return name + [[(line, False)] for line in text_lines(task.content)]
-        if key == "progress":
-            return []
         text = {"indicator": task.indicator, "responsibility": task.responsibility}.get(
             key, task.due_text
         )

@@ -220,7 +220,8 @@ class RoundData:
     `assignments` maps a task number to the units answering for it with their role (unit
     names as in `units`); `answers` maps (unit name, task number) to the unit's answer;
     `submissions` maps a unit name to its confirmed submission. A unit without an entry in
-    `submissions` has not reported. `timezone` (IANA name) defaults to the plan's.
+    `submissions` has not reported. `timezone` (IANA name) defaults to the plan's. Build it
+    complete: it is read, never changed, once made (lookups are indexed at construction).
     """
 
     plan: Plan
@@ -236,6 +237,7 @@ class RoundData:
     def __post_init__(self) -> None:
         self._by_name = {u.name: u for u in self.units}
         self._by_short = {u.short_name: u for u in self.units if u.short_name}
+        self._assigned = {n: {name for name, _ in pairs} for n, pairs in self.assignments.items()}
         known = set(self._by_name)
         for number, pairs in self.assignments.items():
             for name, _ in pairs:
@@ -290,7 +292,7 @@ class RoundData:
 
     def tasks_of(self, unit: str) -> set[int]:
         """The tasks a unit answers for: assigned, or answered anyway."""
-        assigned = {n for n, pairs in self.assignments.items() if any(u == unit for u, _ in pairs)}
+        assigned = {n for n, names in self._assigned.items() if unit in names}
         answered = {n for (u, n), a in self.answers.items() if u == unit and is_answered(a)}
         return assigned | answered
 
@@ -330,7 +332,7 @@ class RoundData:
         answer = self.answer(unit, task)
         if is_answered(answer):
             return _STATE_OF_STATUS.get(answer.status, CellState.ANSWERED)
-        if not any(name == unit for name, _ in self.assignments.get(task, [])):
+        if unit not in self._assigned.get(task, ()):
             return None
         return CellState.LEFT_BLANK if self.has_submitted(unit) else CellState.MISSING
 
