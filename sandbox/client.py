@@ -314,7 +314,7 @@ class SandboxClient:
         mime_type: str | None,
         chat_id: int | None,
     ) -> dict[str, Any]:
-        form = aiohttp.FormData()
+        form = aiohttp.FormData(quote_fields=False)  # raw UTF-8 names, as aiogram sends
         form.add_field("user_id", str(user_id))
         form.add_field("kind", kind)
         if caption:
