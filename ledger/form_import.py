@@ -7,7 +7,7 @@ merged over its tasks and a 主要内容 header spanning a separate task-name co
 as the form means them. Section headings (一、…) may stand between tables or in a full-width
 row. Anything a person can fix is a LedgerError naming the file and the place; anything
 worth knowing that is not an error (a skipped row, a deadline kept only as text) is an
-ImportWarning of the PlanImport.
+FormWarning of the PlanImport.
 
 Both file formats are first turned into the same grid (rows of cells with their grid column,
 span and merge state), and one reader walks that grid.
@@ -27,12 +27,17 @@ from enum import Enum, StrEnum
 from pathlib import Path
 from typing import IO, Any
 
+from ledger.deadlines import parse_deadline
 from ledger.errors import LedgerError
 from ledger.model import Item, Layout, Plan, RoundSpec, Section, Status, Task
-from ledger.report import Answer, UnitReport
+from ledger.plan_yaml import load_plan
+from ledger.report import Answer, UnitReport, load_report
+
+# python-docx and openpyxl are imported where a file is opened: they are slow to import and
+# most users of ledger/ never read a form.
 
 __all__ = [
-    "ImportWarning",
+    "FormWarning",
     "PlanImport",
     "read_filled_form_docx",
     "read_plan_docx",
@@ -45,7 +50,7 @@ FileInput = Path | str | IO[bytes]
 
 
 @dataclass(frozen=True)
-class ImportWarning:
+class FormWarning:
     """Something the reader did that a person should know of; not an error."""
 
     message: str
@@ -60,7 +65,7 @@ class PlanImport:
     """A plan read from a form, with what the reader had to skip or could not interpret."""
 
     plan: Plan
-    warnings: list[ImportWarning] = field(default_factory=list)
+    warnings: list[FormWarning] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,8 +104,6 @@ def read_plan_file(path: Path | str) -> PlanImport:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        from ledger.plan_yaml import load_plan  # the YAML reader stays out of form reading
-
         return PlanImport(load_plan(path))
     if suffix == ".docx":
         return read_plan_docx(path)
@@ -117,8 +120,6 @@ def read_report_file(path: Path | str, plan: Plan) -> UnitReport:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        from ledger.report import load_report
-
         return load_report(path)
     if suffix == ".docx":
         return read_filled_form_docx(path, plan)
@@ -446,7 +447,9 @@ def _sheet_table(ws: Any) -> GridTable:
     return GridTable(rows, name)
 
 
-def _merged_cover(ws: Any, last_row: int, last_column: int) -> dict:
+def _merged_cover(
+    ws: Any, last_row: int, last_column: int
+) -> dict[tuple[int, int], tuple[int, int, int, int]]:
     """(row, column) → (top, left, bottom, right) of the merged range covering it."""
     covering = {}
     for rng in ws.merged_cells.ranges:
@@ -577,6 +580,10 @@ _HEADER_WORDS: dict[Field, tuple[str, ...]] = {
     Field.DUE: ("完成时限", "完成时间", "时限", "完成期限", "时间节点"),
     Field.PROGRESS: ("进展落实情况", "进展情况", "落实情况", "完成情况", "落实进展情况"),
 }
+_HEADER_WORDS_LONGEST_FIRST = sorted(
+    ((fld, word) for fld, words in _HEADER_WORDS.items() for word in words),
+    key=lambda pair: -len(pair[1]),
+)
 _DIVISION_WORDS = {"重点任务", "具体措施", "责任科室", "进展情况"}
 _FILL_FORM_WORDS = {"重点工作", "主要内容", "量化指标", "进展落实情况"}
 _REQUIRED = (Field.NUMBER, Field.ITEM, Field.CONTENT)
@@ -591,9 +598,8 @@ def _header_field(text: str) -> tuple[Field, str] | None:
     for fld, synonyms in _HEADER_WORDS.items():
         if words in synonyms:
             return fld, words
-    candidates = [(len(w), fld, w) for fld, ws in _HEADER_WORDS.items() for w in ws]
-    for _, fld, word in sorted(candidates, key=lambda c: -c[0]):
-        if words.startswith(word) and len(words) <= len(word) + 4:
+    for fld, word in _HEADER_WORDS_LONGEST_FIRST:
+        if words.startswith(word) and len(words) <= len(word) + 4:  # 责任单位/科室, 完成时限（月）
             return fld, word
     return None
 
@@ -970,8 +976,6 @@ def _guess_issuer(title: str) -> str:
 
 def _guess_rounds(intro: str, year: int | None) -> list[RoundSpec]:
     """Reporting days announced in the intro (…分别于2023年8月10日、12月1日前报送…)."""
-    from ledger.deadlines import parse_deadline
-
     match = _ROUNDS.search(intro)
     if not match:
         return []
@@ -1000,7 +1004,7 @@ class _PlanBuilder:
     def __init__(self, source: str, key: str | None):
         self.source = source
         self.key = key
-        self.warnings: list[ImportWarning] = []
+        self.warnings: list[FormWarning] = []
         self.sections: list[Section] = []
         self.section: Section | None = None
         self.item: Item | None = None
@@ -1013,7 +1017,7 @@ class _PlanBuilder:
         return LedgerError(message, source=self.source, place=place)
 
     def warn(self, message: str, place: str = "") -> None:
-        self.warnings.append(ImportWarning(message, place))
+        self.warnings.append(FormWarning(message, place))
 
     def build(self, blocks: list[Block]) -> PlanImport:
         preamble_paras: list[Para] = []

@@ -81,6 +81,11 @@ def set_paragraphs(cell, lines: Iterable[str], *, bold_first: bool = False) -> N
         run.bold = bold_first and index == 0
 
 
+def fill_row(cells, texts: Iterable[str]) -> None:
+    for cell, text in zip(cells, texts, strict=True):
+        cell.text = text
+
+
 def wrapped(text: str, number: int) -> list[str]:
     """How seed 000 wraps some cells over two paragraphs."""
     if text == "2023年10月" and 28 <= number <= 32:
@@ -372,6 +377,60 @@ def small_plan_docx(
     return docx_bytes(document)
 
 
+def test_a_task_continued_on_a_second_row_under_a_merged_number() -> None:
+    document = Document()
+    document.add_paragraph("2023年台账")
+    table = document.add_table(rows=3, cols=7)
+    for cell, text in zip(table.rows[0].cells, FILL_FORM_HEADER, strict=True):
+        cell.text = text
+    first, second = table.rows[1].cells, table.rows[2].cells
+    fill_row(first, ["1", "大项", "前半。", "指标", "政府办", "2023年", "做了"])
+    second[2].text, second[5].text, second[6].text = "后半。", "10月", "又做了"
+    table.cell(1, 0).merge(table.cell(2, 0)).text = "1"
+    table.cell(1, 1).merge(table.cell(2, 1)).text = "大项"
+    data = docx_bytes(document)
+
+    plan = read_plan_docx(io.BytesIO(data)).plan
+    report = read_filled_form_docx(io.BytesIO(data), plan)
+
+    task = plan.task(1)
+    assert (task.content, task.due_text) == ("前半。\n后半。", "2023年10月")
+    assert [(a.task, a.text) for a in report.answers] == [(1, "做了\n又做了")]
+
+
+def test_text_left_in_a_continued_merged_cell_does_not_start_an_item() -> None:
+    """Word hides what a w:vMerge continuation cell still holds; so does the reader."""
+    from docx.table import _Cell
+
+    document = Document()
+    document.add_paragraph("2023年台账")
+    table = document.add_table(rows=3, cols=7)
+    fill_row(table.rows[0].cells, FILL_FORM_HEADER)
+    fill_row(table.rows[1].cells, ["1", "大项", "内容一", "", "", "", ""])
+    fill_row(table.rows[2].cells, ["2", "", "内容二", "", "", "", ""])
+    table.cell(1, 1).merge(table.cell(2, 1)).text = "大项"
+    _Cell(table.rows[2]._tr.tc_lst[1], table).text = "旧的大项名"
+
+    plan = read_plan_docx(io.BytesIO(docx_bytes(document))).plan
+
+    assert [(i.title, [t.number for t in i.tasks]) for i in plan.items()] == [("大项", [1, 2])]
+
+
+def test_a_table_split_without_a_repeated_header_continues_its_columns() -> None:
+    document = Document()
+    document.add_paragraph("2023年台账")
+    table = document.add_table(rows=2, cols=7)
+    fill_row(table.rows[0].cells, FILL_FORM_HEADER)
+    fill_row(table.rows[1].cells, ["1", "大项", "内容一", "", "", "", ""])
+    document.add_paragraph("")
+    rest = document.add_table(rows=1, cols=7)
+    fill_row(rest.rows[0].cells, ["2", "", "内容二", "", "", "", ""])
+
+    plan = read_plan_docx(io.BytesIO(docx_bytes(document))).plan
+
+    assert [[t.number for t in item.tasks] for item in plan.items()] == [[1, 2]]
+
+
 # ---------------------------------------------------------------------------------------------
 # Filled forms
 
@@ -416,6 +475,25 @@ def test_status_words_at_the_start_of_an_answer_are_read() -> None:
         (4, None, "完成了全部任务。", ""),
     ]
     assert (report.unit, report.contact, report.phone) == ("测试局", "张三", "123")
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("填报单位:测试局 联系人: 张三  联系电话：123", ("测试局", "张三", "123")),
+        ("填报单位（盖章）：  测试局\t联系人 ：张三\t电话: 0951-1", ("测试局", "张三", "0951-1")),
+        ("填报单位：________  联系人：____  联系电话：____", ("", "", "")),
+    ],
+)
+def test_the_unit_line_tolerates_colons_spacing_and_blanks(line: str, expected) -> None:
+    data = small_plan_docx(progress="写了")
+    document = Document(io.BytesIO(data))
+    document.paragraphs[1].text = line
+    data = docx_bytes(document)
+
+    report = read_filled_form_docx(io.BytesIO(data), read_plan_docx(io.BytesIO(data)).plan)
+
+    assert (report.unit, report.contact, report.phone) == expected
 
 
 def test_a_form_row_whose_number_is_not_in_the_plan_is_named(xingqing: Plan) -> None:
@@ -497,6 +575,19 @@ def test_xlsx_with_merged_items_and_sections(section_column: bool) -> None:
     assert [i.title for i in plan.items()] == ["大项甲", "大项乙"]
     assert plan.task(1).content == "内容一，第一段。\n第二段。"
     assert plan.task(2).due_text == "2023年11月底"
+
+
+def test_xlsx_date_cells_read_as_the_forms_write_dates() -> None:
+    import datetime as dt
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["2023年台账"])
+    workbook.active.append(["序号", "重点工作", "主要内容", "完成时限"])
+    workbook.active.append([1.0, "大项", "内容", dt.datetime(2023, 10, 31)])
+
+    plan = read_plan_xlsx(io.BytesIO(xlsx_bytes(workbook))).plan
+
+    assert plan.task(1).due_text == "2023年10月31日"
 
 
 def test_xlsx_missing_columns_are_named(tmp_path: Path) -> None:
