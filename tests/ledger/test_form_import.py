@@ -343,6 +343,20 @@ def test_header_words_tolerate_spacing_and_variants() -> None:
     assert plan.layout is Layout.DIVISION
 
 
+def test_lead_and_responsible_columns_are_both_kept_labelled() -> None:
+    document = Document()
+    document.add_paragraph("2023年台账")
+    table = document.add_table(rows=3, cols=5)
+    fill_row(table.rows[0].cells, ["序号", "重点工作", "主要内容", "牵头单位", "责任单位"])
+    fill_row(table.rows[1].cells, ["1", "大项", "内容", "政府办", "各部门"])
+    fill_row(table.rows[2].cells, ["2", "大项", "内容", "", "民政局"])
+
+    plan = read_plan_docx(io.BytesIO(docx_bytes(document))).plan
+
+    assert plan.task(1).responsibility == "牵头单位：政府办，责任单位：各部门"
+    assert plan.task(2).responsibility == "责任单位：民政局"
+
+
 def test_an_unreadable_deadline_is_kept_as_text_and_reported() -> None:
     data = small_plan_docx(due="待定")
 
