@@ -599,7 +599,7 @@ def _header_field(text: str) -> tuple[Field, str] | None:
         if words in synonyms:
             return fld, words
     for fld, word in _HEADER_WORDS_LONGEST_FIRST:
-        if words.startswith(word) and len(words) <= len(word) + 4:  # 责任单位/科室, 完成时限（月）
+        if words.startswith(word) and len(words) <= len(word) + 4:  # 责任单位/科室
             return fld, word
     return None
 
@@ -663,7 +663,7 @@ def _adopt_blank_columns(
 ) -> list[Column]:
     """Give header cells left blank the column the form means.
 
-    A blank header cell next to 主要内容 is its task-name half (the header merged by eye, not
+    A blank header cell right before 主要内容 is its task-name half (the header merged by eye, not
     by gridSpan); a blank last header cell where no progress column is named is the
     进展落实情况 column (seed 000's fourth table prints its header so).
     """
@@ -799,7 +799,7 @@ def _row_event(row: GridRow, header: Header, source: str) -> Event | None:
         return None
     number_cells = header.cells(row, Field.NUMBER)
     number_text = _join_short(c.text for c in number_cells)
-    if not number_text and number_cells and number_cells[0].merge is Merge.CONTINUE:
+    if number_cells and number_cells[0].merge is Merge.CONTINUE:  # hidden text included
         return Continuation(_row_values(row, header, number=0))
     number = _parse_number(number_text)
     if number is not None:
