@@ -151,7 +151,7 @@ def write_round_archive(
         writer.add(CONSOLIDATED_XLSX, [xlsx_bytes], kind="consolidated")
         for evidence in data.evidence:
             unit_dir = safe_filename(evidence.unit, "unit")
-            name = safe_filename(f"{evidence.task}-{evidence.filename}")
+            name = f"{evidence.task}-{safe_filename(evidence.filename)}"
             about = {"kind": "evidence", "unit": evidence.unit, "task": evidence.task}
             writer.add(f"evidence/{unit_dir}/{name}", _evidence_chunks(evidence), **about)
         manifest = {
