@@ -9,11 +9,15 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.types import BotCommand, BotCommandScopeDefault, MenuButtonCommands
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bot.fsm import build_storage
 from bot.i18n import CatalogI18n, LanguageMiddleware
+from bot.middlewares import DatabaseSession, OncePerUpdate
 from bot.settings import Settings, require_token
 from handlers import build_router
+from locales import N_, gettext_for
 from storage.db import make_engine, make_session_factory
 
 
@@ -27,6 +31,7 @@ class App:
 
     async def close(self) -> None:
         await self.bot.session.close()
+        await self.dispatcher.storage.close()
         await self.engine.dispose()
 
 
@@ -40,7 +45,12 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(settings: Settings, sessions: async_sessionmaker) -> Dispatcher:
-    dispatcher = Dispatcher(settings=settings, sessions=sessions)
+    dispatcher = Dispatcher(
+        storage=build_storage(settings.redis_url, sessions), settings=settings, sessions=sessions
+    )
+    # Outer middlewares run in this order: drop repeats, open the session, then pick the language.
+    dispatcher.update.outer_middleware(OncePerUpdate(sessions))
+    dispatcher.update.outer_middleware(DatabaseSession(sessions, settings.staff_ids))
     LanguageMiddleware(CatalogI18n(settings.default_locale)).setup(dispatcher)
     dispatcher.include_router(build_router())
     return dispatcher
@@ -52,3 +62,23 @@ def build_app(settings: Settings) -> App:
     return App(
         settings, engine, sessions, build_bot(settings), build_dispatcher(settings, sessions)
     )
+
+
+COMMANDS = (
+    ("start", N_("Begin, or bind your account with an invite link")),
+    ("report", N_("Report your unit's progress")),
+    ("cancel", N_("Leave the current step")),
+    ("language", N_("Choose the language")),
+    ("help", N_("What the bot understands")),
+)
+
+
+async def register_commands(bot: Bot, default_locale: str) -> None:
+    """The command menu in both languages; users whose language we lack get the default."""
+    for language_code, locale in ((None, default_locale), ("zh", "zh_CN"), ("en", "en")):
+        _ = gettext_for(locale)
+        commands = [BotCommand(command=name, description=_(text)) for name, text in COMMANDS]
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=language_code
+        )
+    await bot.set_chat_menu_button(menu_button=MenuButtonCommands())

@@ -249,7 +249,7 @@ def _read_plan_file(file: Path, *, key: str | None, directory: str | None):
     else:
         from ledger.form_import import read_plan_file
 
-        imported = read_plan_file(file, key=key)
+        imported = read_plan_file(file)
         plan, warnings = imported.plan, list(imported.warnings)
     if key:
         plan.key = key

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Generator
+from contextlib import contextmanager
 from typing import Any
 
 from aiogram.types import TelegramObject, User
@@ -17,6 +19,16 @@ class CatalogI18n(I18n):
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         return dict(translations())
+
+    @contextmanager
+    def context(self) -> Generator[None, None, None]:
+        # aiogram's gettext looks the instance up on I18n itself; a subclass would otherwise
+        # register it under its own context variable, where nobody looks.
+        token = I18n.set_current(self)
+        try:
+            yield
+        finally:
+            I18n.reset_current(token)
 
 
 class LanguageMiddleware(I18nMiddleware):

@@ -5,29 +5,33 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.app import App, build_app
+from bot.app import App, build_app, register_commands
 from bot.settings import Settings
 from storage.migrate import ensure_current
 
 log = logging.getLogger(__name__)
 
 
-async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def run(
+    settings: Settings, stop: asyncio.Event | None = None, *, polling_timeout: int = 25
+) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = build_app(settings)
     try:
         await ensure_current(app.engine, settings.effective_database_url)
-        await _poll(app, stop)
+        await register_commands(app.bot, settings.default_locale)
+        await _poll(app, stop, polling_timeout)
     finally:
         await app.close()
 
 
-async def _poll(app: App, stop: asyncio.Event | None) -> None:
+async def _poll(app: App, stop: asyncio.Event | None, polling_timeout: int) -> None:
     await app.bot.delete_webhook(drop_pending_updates=False)
     polling = asyncio.create_task(
         app.dispatcher.start_polling(
             app.bot,
             handle_signals=stop is None,
+            polling_timeout=polling_timeout,
             close_bot_session=False,
             allowed_updates=app.dispatcher.resolve_used_update_types(),
         )

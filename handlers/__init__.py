@@ -6,8 +6,9 @@ from aiogram import Router
 
 
 def build_router() -> Router:
-    from handlers import start
+    from handlers import common, language, report, start
 
     root = Router(name="taizhang")
-    root.include_router(start.router)
+    # Order matters: specific routers first, the catch-all answers last.
+    root.include_routers(*(m.router.build() for m in (start, language, report, common)))
     return root

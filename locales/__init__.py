@@ -51,3 +51,8 @@ def language_for(code: str | None, default: str = DEFAULT_LANGUAGE) -> str:
 
 def gettext_for(language: str):
     return translations()[language if language in LANGUAGES else DEFAULT_LANGUAGE].gettext
+
+
+def N_(message: str) -> str:
+    """Marks a message for translation where it is defined; it is translated when used."""
+    return message

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -259,6 +259,7 @@ class OutboxMessage(SQLModel, table=True):
     """A message the bot sends on its own; the dedupe key makes queuing it idempotent."""
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)  # the sender's claim
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True)
     kind: str  # reminder | receipt | staff_notice | broadcast | escalation
@@ -275,6 +276,19 @@ class OutboxMessage(SQLModel, table=True):
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: dt.datetime = _created()
     sent_at: dt.datetime | None = _when()
+
+
+class ReminderSnooze(SQLModel, table=True):
+    """A contact's "remind me tomorrow": one more reminder on the next working day."""
+
+    __tablename__ = "reminder_snooze"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id", "contact_id", "remind_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    contact_id: int = Field(foreign_key="contact.id")
+    remind_on: dt.date  # a working day, in the plan's time zone
+    created_at: dt.datetime = _created()
 
 
 class DialogState(SQLModel, table=True):

@@ -69,3 +69,16 @@ async def find_round(session: AsyncSession, ref: str, plan_key: str | None = Non
             f"round “{ref}” is ambiguous: give its id or --plan (see `taizhang round list`)"
         )
     return rounds[0]
+
+
+async def set_round_status(session: AsyncSession, round_id: int, status: str) -> Round:
+    """Close a round (answers can no longer change) or open it again."""
+    from storage.types import utcnow
+
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(f"no round {round_id} (see `taizhang round list`)")
+    round_.status = status
+    round_.closed_at = utcnow() if status == "closed" else None
+    await session.flush()
+    return round_

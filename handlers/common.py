@@ -1,0 +1,67 @@
+"""/cancel, and friendly answers to what the bot cannot use."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import gettext as _
+
+from handlers.routes import Routes
+
+router = Routes("common")
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    await state.set_state(None)
+    await state.set_data({"unit": data.get("unit")} if data.get("unit") else {})
+    await message.answer(
+        _("Left the current step. Everything you saved is kept; /report continues."),
+        reply_markup=ReplyKeyboardRemove(),
+    )
+
+
+@router.message(
+    F.sticker
+    | F.voice
+    | F.video_note
+    | F.location
+    | F.animation
+    | F.audio
+    | F.video
+    | F.poll
+    | F.dice
+    | F.venue
+)
+async def unsupported(message: Message) -> None:
+    await message.answer(
+        _(
+            "I can only keep text, photos and documents. Please write your progress as text; "
+            "photos and documents are kept as evidence."
+        )
+    )
+
+
+@router.message(F.photo | F.document)
+async def file_outside_a_task(message: Message) -> None:
+    await message.answer(
+        _("To attach evidence, open the task first (/report), then send the photo or document.")
+    )
+
+
+@router.message(F.text.startswith("/"))
+async def unknown_command(message: Message) -> None:
+    await message.answer(_("Unknown command. /help lists what I understand."))
+
+
+@router.message()
+async def anything_else(message: Message) -> None:
+    await message.answer(_("Send /report to fill in your unit's progress, or /help for help."))
+
+
+@router.callback_query()
+async def stale_button(query: CallbackQuery) -> None:
+    await query.answer(_("That button is no longer in use."), show_alert=True)

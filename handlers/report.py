@@ -1,0 +1,579 @@
+"""/report: rounds, the task list, task cards, writing progress, evidence, preview, submit.
+
+Thin: every rule (what may change, what is saved) is a call into storage.services.reporting.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from aiogram import Bot, F
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.settings import Settings
+from handlers import render
+from handlers.callbacks import STATUS_CODES, OverviewPage, RoundPick, SubmitAct, TaskAct, UnitPick
+from handlers.routes import Routes
+from scheduler.buttons import ReportButton
+from storage.services import reporting
+from storage.services.people import Identity, Membership
+from storage.services.reporting import Actor, ReportError
+
+log = logging.getLogger(__name__)
+router = Routes("report")
+
+
+class Report(StatesGroup):
+    card = State()  # looking at a task
+    writing = State()  # messages are appended to the task's progress
+    reason = State()  # the next message is why the task does not apply
+
+
+def refusal(error: ReportError) -> str:
+    messages = {
+        "round_missing": _("This round no longer exists."),
+        "round_closed": _("The round “{name}” is closed: answers can no longer be changed."),
+        "not_your_task": _("This task is not one your unit answers for."),
+        "reason_needed": _("Please say in a few words why the task does not apply."),
+        "reason_too_long": _("The reason is too long ({length} characters; at most {limit})."),
+        "empty_text": _("There is no text to add."),
+        "answer_too_long": _(
+            "Not saved: the answer would be {length} characters, more than the form can hold "
+            "({limit}). It has {have} now; shorten what you send, or clear and rewrite it."
+        ),
+        "no_previous_answer": _("There is no answer from an earlier round for this task."),
+        "file_too_big": _("The file is larger than {limit_mb} MB, more than a bot can receive."),
+        "nothing_to_report": _("Your unit has no tasks in this round."),
+    }
+    return messages.get(error.code, _("That did not work.")).format(**error.params)
+
+
+def actor_for(membership: Membership) -> Actor:
+    return Actor(
+        unit_id=membership.unit_id,
+        label=membership.contact_name or membership.unit_short,
+        contact_id=membership.contact_id,
+    )
+
+
+async def show(event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Edit the pressed message in place; send a new one when it is gone or was a command."""
+    if isinstance(event, CallbackQuery):
+        message = event.message
+        if isinstance(message, Message):
+            try:
+                await message.edit_text(text, reply_markup=markup)
+                return
+            except TelegramBadRequest as error:
+                if "not modified" in error.message:
+                    return
+                log.info("cannot edit message %s: %s", message.message_id, error.message)
+        await event.bot.send_message(event.from_user.id, text, reply_markup=markup)
+        return
+    await event.answer(text, reply_markup=markup)
+
+
+async def member_or_refuse(
+    event: Message | CallbackQuery, identity: Identity | None, unit_id: int
+) -> Membership | None:
+    membership = identity.membership(unit_id) if identity else None
+    if membership is None:
+        text = _("This button is not for you: it belongs to a unit you do not report for.")
+        if isinstance(event, CallbackQuery):
+            await event.answer(text, show_alert=True)
+        else:
+            await event.answer(text)
+    return membership
+
+
+# ------------------------------------------------------------------ entering
+
+
+@router.message(Command("report"))
+async def report_command(
+    message: Message, session: AsyncSession, identity: Identity, state: FSMContext
+) -> None:
+    if not identity.is_contact:
+        await message.answer(
+            _("You are not registered for a unit yet. Open the invite link the office sent you.")
+        )
+        return
+    data = await state.get_data()
+    membership = identity.membership(data.get("unit", 0))
+    if membership is None and len(identity.memberships) == 1:
+        membership = identity.memberships[0]
+    if membership is None:
+        await message.answer(
+            _("Which unit are you reporting for?"),
+            reply_markup=render.units_keyboard(identity.memberships),
+        )
+        return
+    await choose_round(message, session, membership, state)
+
+
+@router.callback_query(UnitPick.filter())
+async def unit_picked(
+    query: CallbackQuery,
+    callback_data: UnitPick,
+    session: AsyncSession,
+    identity: Identity,
+    state: FSMContext,
+) -> None:
+    membership = await member_or_refuse(query, identity, callback_data.unit)
+    if membership is None:
+        return
+    await query.answer()
+    await choose_round(query, session, membership, state)
+
+
+async def choose_round(
+    event: Message | CallbackQuery,
+    session: AsyncSession,
+    membership: Membership,
+    state: FSMContext,
+) -> None:
+    await state.set_state(None)
+    await state.update_data(unit=membership.unit_id)
+    rounds = await reporting.open_rounds(session, membership.unit_id)
+    if not rounds:
+        text = _("{unit} has no open reporting round at the moment.").format(
+            unit=render.esc(membership.unit_name)
+        )
+        await show(event, text, InlineKeyboardMarkup(inline_keyboard=[]))
+        return
+    if len(rounds) == 1:
+        await show_overview(event, session, membership.unit_id, rounds[0].id, 0, state)
+        return
+    await show(
+        event,
+        _("{unit}: which round?").format(unit=render.esc(membership.unit_name)),
+        render.rounds_keyboard(membership.unit_id, rounds),
+    )
+
+
+@router.callback_query(RoundPick.filter())
+async def round_picked(
+    query: CallbackQuery,
+    callback_data: RoundPick,
+    session: AsyncSession,
+    identity: Identity,
+    state: FSMContext,
+) -> None:
+    if await member_or_refuse(query, identity, callback_data.unit) is None:
+        return
+    await query.answer()
+    await show_overview(query, session, callback_data.unit, callback_data.round, 0, state)
+
+
+@router.callback_query(OverviewPage.filter())
+async def overview_page(
+    query: CallbackQuery,
+    callback_data: OverviewPage,
+    session: AsyncSession,
+    identity: Identity,
+    state: FSMContext,
+) -> None:
+    if await member_or_refuse(query, identity, callback_data.unit) is None:
+        return
+    await query.answer()
+    await show_overview(
+        query, session, callback_data.unit, callback_data.round, callback_data.page, state
+    )
+
+
+@router.callback_query(ReportButton.filter())
+async def from_reminder(
+    query: CallbackQuery,
+    callback_data: ReportButton,
+    session: AsyncSession,
+    identity: Identity,
+    state: FSMContext,
+) -> None:
+    """The reminder's button: straight to the first unanswered task."""
+    if await member_or_refuse(query, identity, callback_data.unit) is None:
+        return
+    await query.answer()
+    summary = await reporting.overview(session, callback_data.round, callback_data.unit)
+    first = summary.first_unanswered
+    if first is None:
+        await show_overview(query, session, callback_data.unit, callback_data.round, 0, state)
+        return
+    await open_card(query, session, callback_data.unit, callback_data.round, first.task_id, state)
+
+
+async def show_overview(
+    event: Message | CallbackQuery,
+    session: AsyncSession,
+    unit_id: int,
+    round_id: int,
+    page: int,
+    state: FSMContext,
+) -> None:
+    summary = await reporting.overview(session, round_id, unit_id)
+    page = min(max(page, 0), render.page_count(summary) - 1)
+    await state.set_state(None)
+    await state.update_data(unit=unit_id, round=round_id, task=None)
+    await show(
+        event,
+        render.overview_text(summary, page),
+        render.overview_keyboard(summary, unit_id, page),
+    )
+
+
+# ------------------------------------------------------------------ the task card
+
+
+async def open_card(
+    event: Message | CallbackQuery,
+    session: AsyncSession,
+    unit_id: int,
+    round_id: int,
+    task_id: int,
+    state: FSMContext,
+    *,
+    unfolded: bool = False,
+    notice: str = "",
+) -> None:
+    card = await reporting.card(session, round_id, unit_id, task_id)
+    await state.set_state(Report.card)
+    await state.update_data(unit=unit_id, round=round_id, task=task_id, seen=card.version)
+    text = render.card_text(card, unfolded=unfolded)
+    if notice:
+        text = f"<i>{notice}</i>\n\n{text}"
+    await show(event, text, render.card_keyboard(card, unit_id, unfolded=unfolded))
+
+
+@router.callback_query(TaskAct.filter())
+async def task_action(
+    query: CallbackQuery,
+    callback_data: TaskAct,
+    session: AsyncSession,
+    identity: Identity,
+    state: FSMContext,
+) -> None:
+    membership = await member_or_refuse(query, identity, callback_data.unit)
+    if membership is None:
+        return
+    try:
+        await _task_action(query, callback_data, session, membership, state)
+    except ReportError as error:
+        await query.answer(refusal(error), show_alert=True)
+
+
+async def _task_action(
+    query: CallbackQuery,
+    cb: TaskAct,
+    session: AsyncSession,
+    membership: Membership,
+    state: FSMContext,
+) -> None:
+    actor = actor_for(membership)
+    if cb.version >= 0:
+        current = await reporting.entry_version(session, cb.round, cb.unit, cb.task)
+        if current != cb.version:
+            await query.answer()
+            await open_card(
+                query, session, cb.unit, cb.round, cb.task, state, notice=changed_notice()
+            )
+            return
+    if cb.act == "o":
+        await query.answer()
+        await open_card(query, session, cb.unit, cb.round, cb.task, state)
+    elif cb.act == "m":
+        await query.answer()
+        await open_card(query, session, cb.unit, cb.round, cb.task, state, unfolded=True)
+    elif cb.act == "f":
+        await query.answer()
+        card = await reporting.card(session, cb.round, cb.unit, cb.task)
+        for part in render.split_for_messages(card.text):
+            await query.bot.send_message(query.from_user.id, render.esc(part))
+    elif cb.act == "s":
+        await _status_pressed(query, cb, session, actor, state)
+    elif cb.act == "w":
+        await _start_writing(query, cb, session, state)
+    elif cb.act == "d":
+        await query.answer(_("Saved."))
+        await open_card(query, session, cb.unit, cb.round, cb.task, state)
+    elif cb.act == "c":
+        await reporting.replace_text(session, actor, cb.round, cb.task, "")
+        await query.answer(_("Cleared. Send the new text."))
+        await _start_writing(query, cb, session, state, answered=True)
+    elif cb.act == "p":
+        await reporting.use_previous_answer(session, actor, cb.round, cb.task)
+        await query.answer()
+        await open_card(
+            query,
+            session,
+            cb.unit,
+            cb.round,
+            cb.task,
+            state,
+            notice=_(
+                "Last round's answer is filled in. Send messages to add to it, "
+                "or clear and rewrite."
+            ),
+        )
+    else:
+        await query.answer(_("That button is no longer in use."), show_alert=True)
+
+
+def changed_notice() -> str:
+    return _(
+        "Someone else of your unit changed this answer meanwhile. Here it is now; "
+        "press again if you still want the change."
+    )
+
+
+async def _status_pressed(
+    query: CallbackQuery, cb: TaskAct, session: AsyncSession, actor: Actor, state: FSMContext
+) -> None:
+    status = STATUS_CODES.get(cb.arg)
+    if status is None:
+        await query.answer(_("That button is no longer in use."), show_alert=True)
+        return
+    if status == "not_applicable":
+        # Set once the reason arrives: a bare "not applicable" tells the office nothing.
+        card = await reporting.card(session, cb.round, cb.unit, cb.task)  # checks it is theirs
+        await state.set_state(Report.reason)
+        await state.update_data(unit=cb.unit, round=cb.round, task=cb.task)
+        await query.answer()
+        await query.bot.send_message(
+            query.from_user.id,
+            _("Why does task {number} not apply to your unit? Send a short reason.").format(
+                number=card.number
+            ),
+        )
+        return
+    await reporting.set_status(session, actor, cb.round, cb.task, status)
+    await query.answer(_("Status saved."))
+    await open_card(query, session, cb.unit, cb.round, cb.task, state)
+
+
+async def _start_writing(
+    query: CallbackQuery,
+    cb: TaskAct,
+    session: AsyncSession,
+    state: FSMContext,
+    answered: bool = False,
+) -> None:
+    card = await reporting.card(session, cb.round, cb.unit, cb.task)
+    if not answered:
+        await query.answer()
+    await state.set_state(Report.writing)
+    await state.update_data(unit=cb.unit, round=cb.round, task=cb.task, seen=card.version)
+    await query.bot.send_message(
+        query.from_user.id,
+        _(
+            "Task {number}: send the progress as one or more messages. Photos and documents "
+            "are kept as evidence. Press Done when you have finished."
+        ).format(number=card.number),
+        reply_markup=render.writing_keyboard(cb.unit, cb.round, cb.task),
+    )
+
+
+# ------------------------------------------------------------------ what the contact sends
+
+
+@router.message(StateFilter(Report.writing, Report.card), F.text & ~F.text.startswith("/"))
+async def progress_text(
+    message: Message, session: AsyncSession, identity: Identity, state: FSMContext
+) -> None:
+    data = await state.get_data()
+    membership = await member_or_refuse(message, identity, data.get("unit", 0))
+    if membership is None:
+        return
+    round_id, task_id = data["round"], data["task"]
+    try:
+        change = await reporting.append_text(
+            session, actor_for(membership), round_id, task_id, message.text
+        )
+    except ReportError as error:
+        await message.answer(refusal(error))
+        return
+    seen = data.get("seen", change.previous_version)
+    await state.set_state(Report.writing)
+    await state.update_data(seen=change.entry.version)
+    lines = [_("Saved: {count} characters in all.").format(count=len(change.entry.text))]
+    if change.previous_version != seen:
+        lines.insert(
+            0,
+            _(
+                "Note: someone else of your unit edited this answer meanwhile; "
+                "your text was added after theirs."
+            ),
+        )
+    await message.answer(
+        "\n".join(lines),
+        reply_markup=render.writing_keyboard(membership.unit_id, round_id, task_id),
+    )
+
+
+@router.message(Report.reason, F.text & ~F.text.startswith("/"))
+async def reason_text(
+    message: Message, session: AsyncSession, identity: Identity, state: FSMContext
+) -> None:
+    data = await state.get_data()
+    membership = await member_or_refuse(message, identity, data.get("unit", 0))
+    if membership is None:
+        return
+    try:
+        await reporting.set_status(
+            session,
+            actor_for(membership),
+            data["round"],
+            data["task"],
+            "not_applicable",
+            message.text,
+        )
+    except ReportError as error:
+        await message.answer(refusal(error))
+        return
+    await open_card(
+        message,
+        session,
+        membership.unit_id,
+        data["round"],
+        data["task"],
+        state,
+        notice=_("Marked as not applicable."),
+    )
+
+
+@router.message(StateFilter(Report.writing, Report.card, Report.reason), F.photo | F.document)
+async def evidence(
+    message: Message, bot: Bot, session: AsyncSession, identity: Identity, state: FSMContext
+) -> None:
+    data = await state.get_data()
+    membership = await member_or_refuse(message, identity, data.get("unit", 0))
+    if membership is None:
+        return
+    if message.photo:
+        photo = message.photo[-1]
+        file_id, size, kind = photo.file_id, photo.file_size or 0, "photo"
+        name, mime = f"photo-{message.message_id}.jpg", "image/jpeg"
+    else:
+        document = message.document
+        file_id, size, kind = document.file_id, document.file_size or 0, "document"
+        name = document.file_name or f"document-{message.message_id}"
+        mime = document.mime_type or ""
+    if size > reporting.MAX_EVIDENCE_BYTES:
+        await message.answer(refusal(ReportError("file_too_big", limit_mb=20)))
+        return
+    buffer = io.BytesIO()
+    await bot.download(file_id, destination=buffer)
+    try:
+        attachment = await reporting.add_evidence(
+            session,
+            actor_for(membership),
+            data["round"],
+            data["task"],
+            kind=kind,
+            file_name=name,
+            data=buffer.getvalue(),
+            mime_type=mime,
+            telegram_file_id=file_id,
+        )
+    except ReportError as error:
+        await message.answer(refusal(error))
+        return
+    text = _("📎 Kept as evidence: {name}").format(name=render.esc(attachment.file_name))
+    if message.caption:
+        await reporting.append_text(
+            session, actor_for(membership), data["round"], data["task"], message.caption
+        )
+        text += "\n" + _("The caption was added to the progress text.")
+    await message.answer(
+        text, reply_markup=render.writing_keyboard(membership.unit_id, data["round"], data["task"])
+    )
+
+
+# ------------------------------------------------------------------ preview and submit
+
+
+@router.callback_query(SubmitAct.filter())
+async def submit_action(
+    query: CallbackQuery,
+    callback_data: SubmitAct,
+    session: AsyncSession,
+    identity: Identity,
+    state: FSMContext,
+    settings: Settings,
+) -> None:
+    membership = await member_or_refuse(query, identity, callback_data.unit)
+    if membership is None:
+        return
+    cb = callback_data
+    try:
+        if cb.act == "pv":
+            await query.answer(_("Preparing the form…"))
+            await send_preview(query, session, membership, cb.round)
+        elif cb.act == "ask":
+            summary = await reporting.overview(session, cb.round, cb.unit)
+            await query.answer()
+            await show(
+                query, render.confirm_text(summary), render.confirm_keyboard(cb.unit, cb.round)
+            )
+        elif cb.act == "ok":
+            await confirm_submit(query, session, membership, cb.round, state, settings)
+        else:
+            await query.answer(_("That button is no longer in use."), show_alert=True)
+    except ReportError as error:
+        await query.answer(refusal(error), show_alert=True)
+
+
+async def send_preview(
+    query: CallbackQuery, session: AsyncSession, membership: Membership, round_id: int
+) -> None:
+    from storage.services.exports import unit_form_docx
+
+    await query.bot.send_chat_action(query.from_user.id, "upload_document")
+    name, data = await unit_form_docx(session, round_id, membership.unit_id)
+    await query.bot.send_document(
+        query.from_user.id,
+        BufferedInputFile(data, filename=name),
+        caption=_("The form as it stands now (not submitted yet)."),
+    )
+
+
+async def confirm_submit(
+    query: CallbackQuery,
+    session: AsyncSession,
+    membership: Membership,
+    round_id: int,
+    state: FSMContext,
+    settings: Settings,
+) -> None:
+    from scheduler.notices import notify_staff_of_submission
+
+    receipt = await reporting.submit(session, actor_for(membership), round_id)
+    summary = await reporting.overview(session, round_id, membership.unit_id)
+    await notify_staff_of_submission(session, settings.staff_ids, membership, summary, receipt)
+    await query.answer(_("Submitted."))
+    await show(
+        query,
+        render.receipt_text(receipt, summary.unit_name, summary.round_name, summary.timezone),
+        InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=_("📋 Back to the list"),
+                        callback_data=OverviewPage(unit=membership.unit_id, round=round_id).pack(),
+                    )
+                ]
+            ]
+        ),
+    )
+    await state.set_state(None)

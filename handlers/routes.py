@@ -1,0 +1,37 @@
+"""Handlers declared once at import, registered on a fresh Router each time a bot is built.
+
+aiogram lets a Router belong to one parent only; building new routers per Dispatcher lets
+one process build the bot more than once (a restart in the tests, the sandbox).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiogram import Router
+
+
+class Routes:
+    def __init__(self, name: str):
+        self.name = name
+        self._entries: list[tuple[str, tuple[Any, ...], Callable[..., Any]]] = []
+
+    def _on(self, observer: str, filters: tuple[Any, ...]) -> Callable:
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            self._entries.append((observer, filters, handler))
+            return handler
+
+        return register
+
+    def message(self, *filters: Any) -> Callable:
+        return self._on("message", filters)
+
+    def callback_query(self, *filters: Any) -> Callable:
+        return self._on("callback_query", filters)
+
+    def build(self) -> Router:
+        router = Router(name=self.name)
+        for observer, filters, handler in self._entries:
+            router.observers[observer].register(handler, *filters)
+        return router

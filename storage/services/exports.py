@@ -1,0 +1,149 @@
+"""The round as the ledger's document writers need it, read from the database."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ledger.model import Role, Status
+from ledger.rounddata import Answer, EvidenceFile, RoundData, SubmissionInfo, UnitInfo
+from storage.models import (
+    Assignment,
+    Attachment,
+    Contact,
+    Plan,
+    ProgressEntry,
+    Round,
+    Submission,
+    Task,
+    Unit,
+)
+from storage.services.errors import NotFound
+from storage.services.plans import load_ledger_plan
+
+
+async def round_data(
+    session: AsyncSession, round_id: int, *, with_evidence: bool = False
+) -> RoundData:
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(f"no round {round_id} (see `taizhang round list`)")
+    plan_row = await session.get(Plan, round_.plan_id)
+    plan = await load_ledger_plan(session, plan_row.key)
+    assignments = (
+        await session.exec(
+            select(Task.number, Unit, Assignment.role)
+            .join(Assignment, Assignment.task_id == Task.id)
+            .join(Unit, Unit.id == Assignment.unit_id)
+            .where(Task.plan_id == plan_row.id, Task.retired.is_(False))
+            .order_by(Task.position, Assignment.position)
+        )
+    ).all()
+    entries = (
+        await session.exec(
+            select(ProgressEntry, Task.number, Unit)
+            .join(Task, Task.id == ProgressEntry.task_id)
+            .join(Unit, Unit.id == ProgressEntry.unit_id)
+            .where(ProgressEntry.round_id == round_id)
+        )
+    ).all()
+    units: dict[int, Unit] = {}
+    by_task: dict[int, list[tuple[str, Role]]] = {}
+    for number, unit, role in assignments:
+        units[unit.id] = unit
+        by_task.setdefault(number, []).append((unit.name, Role(role)))
+    answers = {}
+    for entry, number, unit in entries:
+        if entry.status == Status.NOT_STARTED and not entry.text.strip():
+            continue
+        units[unit.id] = unit
+        answers[(unit.name, number)] = Answer(
+            task=number, text=entry.text, status=Status(entry.status), reason=entry.reason
+        )
+    contacts = await _first_contacts(session, list(units))
+    submissions = await _submissions(session, round_id, units)
+    evidence = await _evidence(session, round_id) if with_evidence else []
+    return RoundData(
+        plan=plan,
+        round_name=round_.name,
+        round_due=round_.due_date,
+        units=[
+            UnitInfo(u.name, u.short_name, *contacts.get(u.id, ("", "")))
+            for u in sorted(units.values(), key=lambda u: (u.position, u.id))
+        ],
+        assignments=by_task,
+        answers=answers,
+        submissions=submissions,
+        evidence=evidence,
+        timezone=plan_row.timezone,
+    )
+
+
+async def _first_contacts(
+    session: AsyncSession, unit_ids: list[int]
+) -> dict[int, tuple[str, str]]:
+    """The name and phone printed on a unit's form: its earliest active contact."""
+    rows = (
+        await session.exec(
+            select(Contact)
+            .where(Contact.unit_id.in_(unit_ids), Contact.active.is_(True))
+            .order_by(Contact.id)
+        )
+    ).all()
+    found: dict[int, tuple[str, str]] = {}
+    for contact in rows:
+        found.setdefault(contact.unit_id, (contact.name, contact.phone))
+    return found
+
+
+async def _submissions(
+    session: AsyncSession, round_id: int, units: dict[int, Unit]
+) -> dict[str, SubmissionInfo]:
+    rows = (
+        await session.exec(
+            select(Submission, Contact)
+            .join(Contact, Contact.id == Submission.contact_id, isouter=True)
+            .where(Submission.round_id == round_id)
+        )
+    ).all()
+    out = {}
+    for submission, contact in rows:
+        unit = units.get(submission.unit_id) or await session.get(Unit, submission.unit_id)
+        out[unit.name] = SubmissionInfo(
+            unit=unit.name,
+            contact=contact.name if contact else "",
+            submitted_at=submission.submitted_at,
+            on_time=submission.on_time,
+            receipt=submission.receipt_no,
+            version=submission.version,
+        )
+    return out
+
+
+async def _evidence(session: AsyncSession, round_id: int) -> list[EvidenceFile]:
+    rows = (
+        await session.exec(
+            select(Attachment, Task.number, Unit.name)
+            .join(ProgressEntry, ProgressEntry.id == Attachment.entry_id)
+            .join(Task, Task.id == ProgressEntry.task_id)
+            .join(Unit, Unit.id == ProgressEntry.unit_id)
+            .where(ProgressEntry.round_id == round_id)
+            .order_by(Attachment.id)
+        )
+    ).all()
+    return [EvidenceFile(name, number, a.file_name, a.content) for a, number, name in rows]
+
+
+async def unit_form_docx(
+    session: AsyncSession, round_id: int, unit_id: int, *, only_own_tasks: bool = False
+) -> tuple[str, bytes]:
+    """The unit's filled form for the round: (file name, DOCX bytes)."""
+    from ledger.archive import safe_filename
+    from ledger.docx_forms import unit_form_bytes
+
+    data = await round_data(session, round_id)
+    unit = await session.get(Unit, unit_id)
+    if unit.name not in {u.name for u in data.units}:
+        raise NotFound(f"{unit.name} answers for nothing in this round")
+    payload = unit_form_bytes(data, unit.name, only_own_tasks=only_own_tasks)
+    return f"{safe_filename(unit.name)}-{data.round_due.isoformat()}.docx", payload

@@ -1,0 +1,122 @@
+"""Who is writing: the units a person reports for, whether they are staff, their language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Contact, Staff, Unit
+
+
+@dataclass(frozen=True)
+class Membership:
+    contact_id: int
+    unit_id: int
+    unit_name: str
+    unit_short: str
+    contact_name: str
+
+
+@dataclass
+class Identity:
+    telegram_user_id: int
+    memberships: list[Membership] = field(default_factory=list)
+    staff: Staff | None = None
+    language: str | None = None  # chosen by the person; None follows Telegram
+
+    @property
+    def is_contact(self) -> bool:
+        return bool(self.memberships)
+
+    def membership(self, unit_id: int) -> Membership | None:
+        return next((m for m in self.memberships if m.unit_id == unit_id), None)
+
+
+async def identify(
+    session: AsyncSession, telegram_user_id: int, staff_ids: list[int] | tuple[int, ...] = ()
+) -> Identity:
+    rows = (
+        await session.exec(
+            select(Contact, Unit)
+            .join(Unit, Unit.id == Contact.unit_id)
+            .where(Contact.telegram_user_id == telegram_user_id, Contact.active.is_(True))
+            .order_by(Contact.id)
+        )
+    ).all()
+    staff = (
+        await session.exec(select(Staff).where(Staff.telegram_user_id == telegram_user_id))
+    ).first()
+    if staff is None and telegram_user_id in staff_ids:
+        staff = Staff(telegram_user_id=telegram_user_id)
+    languages = [c.language for c, _ in rows if c.language] + (
+        [staff.language] if staff and staff.language else []
+    )
+    return Identity(
+        telegram_user_id=telegram_user_id,
+        memberships=[
+            Membership(c.id, u.id, u.name, u.short_name or u.name, c.name) for c, u in rows
+        ],
+        staff=staff,
+        language=languages[0] if languages else None,
+    )
+
+
+async def set_language(
+    session: AsyncSession, telegram_user_id: int, language: str, staff_ids: tuple[int, ...] = ()
+) -> None:
+    """The person's choice, remembered on every role they have (and for staff without a row)."""
+    contacts = (
+        await session.exec(select(Contact).where(Contact.telegram_user_id == telegram_user_id))
+    ).all()
+    for contact in contacts:
+        contact.language = language
+    staff = (
+        await session.exec(select(Staff).where(Staff.telegram_user_id == telegram_user_id))
+    ).first()
+    if staff is None and telegram_user_id in staff_ids:
+        staff = Staff(telegram_user_id=telegram_user_id)
+        session.add(staff)
+    if staff is not None:
+        staff.language = language
+    await session.flush()
+
+
+async def remember_staff_chat(
+    session: AsyncSession, telegram_user_id: int, chat_id: int, name: str
+) -> Staff:
+    """Staff listed in STAFF_IDS get a row the first time they write, so notices can reach them."""
+    staff = (
+        await session.exec(select(Staff).where(Staff.telegram_user_id == telegram_user_id))
+    ).first()
+    if staff is None:
+        staff = Staff(telegram_user_id=telegram_user_id)
+        session.add(staff)
+    staff.chat_id, staff.name = chat_id, staff.name or name
+    await session.flush()
+    return staff
+
+
+async def set_phone(session: AsyncSession, telegram_user_id: int, phone: str) -> int:
+    contacts = (
+        await session.exec(select(Contact).where(Contact.telegram_user_id == telegram_user_id))
+    ).all()
+    for contact in contacts:
+        contact.phone = phone
+    await session.flush()
+    return len(contacts)
+
+
+async def staff_recipients(
+    session: AsyncSession, staff_ids: list[int] | tuple[int, ...] = ()
+) -> list[tuple[int, str | None]]:
+    """(chat id, language) of every staff member: rows in the table and STAFF_IDS alike.
+
+    In a private chat the chat id is the user id, so STAFF_IDS alone are reachable.
+    """
+    rows = (await session.exec(select(Staff).order_by(Staff.id))).all()
+    recipients = {s.telegram_user_id: (s.chat_id or s.telegram_user_id, s.language) for s in rows}
+    for user_id in staff_ids:
+        recipients.setdefault(user_id, (user_id, None))
+    return list(recipients.values())

@@ -1,0 +1,97 @@
+"""A unit's filled report (YAML, or its filled Word form) loaded into a round.
+
+An answer is never overwritten silently: a differing answer becomes a new revision attributed
+to the import, and the summary says what was added and what changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ledger.model import Status
+from ledger.report import UnitReport
+from storage.models import Contact, Plan, Round, Task, Unit
+from storage.services import reporting
+from storage.services.errors import NotFound, ServiceError
+from storage.services.invites import find_unit
+
+
+@dataclass
+class ReportImportResult:
+    unit: str
+    added: list[int] = field(default_factory=list)
+    changed: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    not_assigned: list[int] = field(default_factory=list)  # answered though not assigned: kept
+
+
+async def import_report(
+    session: AsyncSession,
+    round_id: int,
+    report: UnitReport,
+    *,
+    source: str,
+    unit_name: str | None = None,
+) -> ReportImportResult:
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(f"no round {round_id} (see `taizhang round list`)")
+    plan = await session.get(Plan, round_.plan_id)
+    name = unit_name or report.unit
+    if not name:
+        raise ServiceError("the form names no 填报单位: give --unit")
+    unit = await find_unit(session, name, plan.directory_key or None)
+    await _remember_contact_details(session, unit, report)
+    tasks = {
+        t.number: t
+        for t in (await session.exec(select(Task).where(Task.plan_id == plan.id))).all()
+    }
+    unknown = [a.task for a in report.answers if a.task not in tasks]
+    if unknown:
+        raise ServiceError(f"plan {plan.key} has no task {', '.join(map(str, unknown))}")
+    own = {line.task_id for line in (await reporting.overview(session, round_id, unit.id)).lines}
+    actor = reporting.Actor(unit_id=unit.id, label=f"import:{source}", source="import")
+    result = ReportImportResult(unit=unit.name)
+    for answer in report.answers:
+        task = tasks[answer.task]
+        if task.id not in own:
+            result.not_assigned.append(answer.task)
+        before = await reporting.entry_version(session, round_id, unit.id, task.id)
+        status = (answer.status or _implied_status(answer.text)).value
+        change = await reporting._change(
+            session,
+            actor,
+            round_id,
+            task.id,
+            status=status,
+            text=answer.text,
+            reason=answer.reason if status == Status.NOT_APPLICABLE else "",
+            staff_import=True,
+        )
+        if not change.changed:
+            result.unchanged.append(answer.task)
+        elif before == 0:
+            result.added.append(answer.task)
+        else:
+            result.changed.append(answer.task)
+    return result
+
+
+def _implied_status(text: str) -> Status:
+    # A filled cell without a stated status reports work under way.
+    return Status.IN_PROGRESS if text.strip() else Status.NOT_STARTED
+
+
+async def _remember_contact_details(session: AsyncSession, unit: Unit, report: UnitReport) -> None:
+    """The form's 联系人 / 联系电话 fill in a contact of the unit that lacks them."""
+    if not report.contact:
+        return
+    contacts = (
+        await session.exec(select(Contact).where(Contact.unit_id == unit.id, Contact.active))
+    ).all()
+    for contact in contacts:
+        if contact.name == report.contact and not contact.phone and report.phone:
+            contact.phone = report.phone

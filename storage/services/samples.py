@@ -1,0 +1,54 @@
+"""The sample ledger loaded into a database: for the sandbox and for end-to-end tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ledger.plan_yaml import load_plan
+from ledger.report import load_report
+from ledger.samples import sample_path
+from ledger.units import load_units
+from ledger.workdays import WorkCalendar
+from storage.models import Round
+from storage.services.directories import import_directory
+from storage.services.plans import add_round, import_plan, refresh_directory_plans
+from storage.services.report_import import import_report
+
+SAMPLE_PLAN = "xingqing-2023"
+
+
+@dataclass
+class SampleRound:
+    round_id: int
+    previous_round_id: int
+    due: dt.date
+
+
+async def load_sample_ledger(
+    session: AsyncSession, today: dt.date, *, working_days_ahead: int = 5
+) -> SampleRound:
+    """The 兴庆区 plan and units; its 2023 rounds closed, with 医保局's seed answers in the
+    December one; and an open round due a few working days after `today`."""
+    directory = load_units(sample_path("xingqing-units.yaml"))
+    await import_directory(session, directory)
+    await import_plan(session, load_plan(sample_path(f"{SAMPLE_PLAN}.yaml")))
+    await refresh_directory_plans(session, directory.key)
+    past = (await session.exec(select(Round).where(Round.due_date < today))).all()
+    for round_ in past:
+        round_.status = "closed"
+    previous = next(r for r in past if r.due_date == dt.date(2023, 12, 1))
+    await import_report(
+        session,
+        previous.id,
+        load_report(sample_path("xingqing-2023-yibao-report.yaml")),
+        source="xingqing-2023-yibao-report.yaml",
+    )
+    due = WorkCalendar().add_workdays(today, working_days_ahead)
+    current = await add_round(session, SAMPLE_PLAN, due, f"{due.year}年{due.month}月报送")
+    current.status = "open"
+    await session.flush()
+    return SampleRound(current.id, previous.id, due)

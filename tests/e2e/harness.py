@@ -1,0 +1,123 @@
+"""The bot under test: the real taizhang bot polling the Bot API stand-in, as in production.
+
+Tests talk to it only as people would, through `SimulatedUser`s of the stand-in; setup that
+is the office's job (loading the ledger, creating invites) goes through the services, as the
+command line does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.client import SimulatedUser
+from tests.sandbox_fixtures import RunningSandbox
+
+
+@dataclass
+class BotUnderTest:
+    sandbox: RunningSandbox
+    database_url: str
+    staff_ids: list[int] = field(default_factory=list)
+    round_id: int = 0
+    previous_round_id: int = 0
+    _task: asyncio.Task | None = None
+    _stop: asyncio.Event | None = None
+    _engine: Any = None
+    sessions: Any = None
+
+    @property
+    def settings(self):
+        from bot.settings import load_settings
+
+        return load_settings(
+            bot_token=self.sandbox.token,
+            telegram_api_base=self.sandbox.base_url,
+            database_url=self.database_url,
+            staff_ids=self.staff_ids,
+        )
+
+    async def prepare(self, today: dt.date | None = None) -> None:
+        from storage.db import make_engine, make_session_factory
+        from storage.migrate import upgrade
+        from storage.services.samples import load_sample_ledger
+
+        await asyncio.to_thread(upgrade, self.database_url)
+        self._engine = make_engine(self.database_url)
+        self.sessions = make_session_factory(self._engine)
+        async with self.sessions() as session:
+            sample = await load_sample_ledger(session, today or dt.date.today())
+            await session.commit()
+        self.round_id, self.previous_round_id = sample.round_id, sample.previous_round_id
+
+    async def start(self) -> None:
+        from bot.runner import run
+
+        polls_before = len(await self.sandbox.client.calls("getUpdates"))
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(run(self.settings, self._stop, polling_timeout=1))
+        for _ in range(200):  # until the new process asks for updates
+            if self._task.done():
+                self._task.result()  # start-up failed: raise its error here
+            if len(await self.sandbox.client.calls("getUpdates")) > polls_before:
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError("the bot did not start polling")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._stop.set()
+        try:
+            await asyncio.wait_for(self._task, 15)
+        finally:
+            self._task = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.stop()
+        if self._engine is not None:
+            await self._engine.dispose()
+
+    # ---------------------------------------------------------------- the office's side
+
+    async def invite(
+        self,
+        unit: str,
+        *,
+        uses: int = 1,
+        expires_in: dt.timedelta | None = None,
+        now: dt.datetime | None = None,
+    ) -> str:
+        from storage.services.invites import create_invite, find_unit
+
+        async with self.sessions() as session:
+            created = await create_invite(
+                session,
+                await find_unit(session, unit),
+                uses=uses,
+                expires_in=expires_in or dt.timedelta(days=14),
+                now=now,
+            )
+            await session.commit()
+            return created.token
+
+    async def contact(
+        self, first_name: str, unit: str = "医保局", *, language_code: str = "zh-hans"
+    ) -> SimulatedUser:
+        """A person who opened an invite for `unit` and was greeted."""
+        user = await self.sandbox.client.create_user(first_name, language_code=language_code)
+        await user.start(await self.invite(unit))
+        await user.wait_for_reply()
+        return user
+
+    async def query(self, work):
+        async with self.sessions() as session:
+            return await work(session)

@@ -1,0 +1,17 @@
+"""The bot answers through the stand-in as a phone would see it."""
+
+from __future__ import annotations
+
+
+async def test_start_without_invite_explains_how_to_get_one(taizhang):
+    user = await taizhang.sandbox.client.create_user("王伟", language_code="zh-hans")
+    await user.start()
+    reply = await user.wait_for_reply()
+    assert "邀请链接" in reply["text"]
+
+
+async def test_invite_binds_and_greets_with_unit_name(taizhang):
+    user = await taizhang.sandbox.client.create_user("周琪", language_code="zh-hans")
+    await user.start(await taizhang.invite("医保局"))
+    reply = await user.wait_for_reply()
+    assert "兴庆区医疗保障局" in reply["text"]
