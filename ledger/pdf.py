@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -76,6 +77,8 @@ def docx_to_pdf(
         )
     target_dir = Path(out_dir).resolve() if out_dir else source.parent
     target_dir.mkdir(parents=True, exist_ok=True)
+    pdf = target_dir / f"{source.stem}.pdf"
+    pdf.unlink(missing_ok=True)  # LibreOffice may exit 0 without writing: never return a stale one
     with tempfile.TemporaryDirectory(prefix="taizhang-lo-") as profile:
         env = _environment(Path(profile))
         command = [
@@ -89,21 +92,48 @@ def docx_to_pdf(
             str(target_dir),
             str(source),
         ]
-        try:
-            result = subprocess.run(
-                command, capture_output=True, timeout=timeout, check=False, env=env
-            )
-        except subprocess.TimeoutExpired:
-            message = f"LibreOffice 转换 PDF 超时（超过 {timeout:g} 秒）：{source.name}"
-            raise LedgerError(message) from None
-        except OSError as err:
-            raise LedgerError(f"无法启动 LibreOffice（{office}）：{err}") from None
-    pdf = target_dir / f"{source.stem}.pdf"
-    if result.returncode != 0 or not pdf.is_file():
-        detail = (result.stderr or result.stdout).decode("utf-8", "replace").strip()
-        tail = detail.splitlines()[-1] if detail else f"退出码 {result.returncode}"
+        returncode, output = _run(command, env, timeout, source.name, office)
+    if returncode != 0 or not pdf.is_file():
+        detail = output.decode("utf-8", "replace").strip()
+        tail = detail.splitlines()[-1] if detail else f"退出码 {returncode}"
         raise LedgerError(f"LibreOffice 未能把“{source.name}”转换为 PDF：{tail}")
     return pdf
+
+
+def _run(
+    command: list[str], env: dict[str, str], timeout: float, name: str, office: str
+) -> tuple[int, bytes]:
+    """Run LibreOffice in its own process group, so that a timeout ends all of it."""
+    try:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+    except OSError as err:
+        raise LedgerError(f"无法启动 LibreOffice（{office}）：{err}") from None
+    with process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            process.communicate()
+            message = f"LibreOffice 转换 PDF 超时（超过 {timeout:g} 秒）：{name}"
+            raise LedgerError(message) from None
+    return process.returncode, err or out
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    killpg = getattr(os, "killpg", None)
+    try:
+        if killpg is not None:
+            killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    except ProcessLookupError:
+        pass
 
 
 def _environment(profile: Path) -> dict[str, str]:
