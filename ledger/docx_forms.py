@@ -110,23 +110,25 @@ class FormColumn:
 
 FORM_COLUMNS: dict[Layout, tuple[FormColumn, ...]] = {
     Layout.FILL_FORM: (
-        FormColumn("number", "序号", 1.0, centered=True),
+        FormColumn("number", "序号", 1.2, centered=True),
         FormColumn("item", "重点工作", 2.4, centered=True),
-        FormColumn("content", "主要内容", 7.0),
+        FormColumn("content", "主要内容", 6.8),
         FormColumn("indicator", "量化指标", 3.4),
         FormColumn("responsibility", "责任单位", 2.6),
         FormColumn("due", "完成时限", 1.9, centered=True),
         FormColumn("progress", "进展落实情况", 7.4),
     ),
     Layout.DIVISION: (
-        FormColumn("number", "序号", 1.0, centered=True),
+        FormColumn("number", "序号", 1.2, centered=True),
         FormColumn("item", "重点任务", 3.0, centered=True),
-        FormColumn("content", "具体措施", 7.6),
+        FormColumn("content", "具体措施", 7.4),
         FormColumn("responsibility", "责任科室", 2.5, centered=True),
         FormColumn("due", "完成时限", 2.8, centered=True),
         FormColumn("progress", "进展情况", 8.3),
     ),
 }
+
+_LONG_TEXT_COLUMNS = frozenset({"content", "indicator", "progress"})
 
 # A paragraph as a list of (text, bold) runs.
 Segments = list[tuple[str, bool]]
@@ -219,7 +221,8 @@ def _paragraph_xml(style_id: str, segments: Segments) -> str:
     return f'<w:p><w:pPr><w:pStyle w:val="{style_id}"/></w:pPr>{runs}</w:p>'
 
 
-def _cell(width: int, paragraphs: Sequence, vmerge: str | None = None):
+def _cell(width: int, paragraphs: Sequence, vmerge: str | None = None, middle: bool = True):
+    """A cell; long texts sit at the top (`middle=False`) so a row split over pages reads on."""
     tc = _el("w:tc")
     tcpr = _el("w:tcPr")
     tcpr.append(_el("w:tcW", w=str(width), type="dxa"))
@@ -227,7 +230,7 @@ def _cell(width: int, paragraphs: Sequence, vmerge: str | None = None):
         tcpr.append(_el("w:vMerge", val="restart"))
     elif vmerge == "continue":
         tcpr.append(_el("w:vMerge"))
-    tcpr.append(_el("w:vAlign", val="center"))
+    tcpr.append(_el("w:vAlign", val="center" if middle else "top"))
     tc.append(tcpr)
     tc.extend(paragraphs or [_el("w:p")])
     return tc
@@ -327,9 +330,10 @@ def _add_style(
         fmt.line_spacing = Pt(exact_line)
     if align is not None:
         fmt.alignment = align
-    if first_line_chars:
-        ind = _el("w:ind", firstLineChars=str(first_line_chars * 100))
-        style.element.get_or_add_pPr().append(ind)
+    if first_line_chars:  # in characters (Word), and in twips for readers without them
+        ind = style.element.get_or_add_pPr().get_or_add_ind()
+        ind.set(qn("w:firstLine"), str(round(first_line_chars * size * 20)))
+        ind.set(qn("w:firstLineChars"), str(first_line_chars * 100))
 
 
 def _style_id(document: Document, name: str) -> str:
@@ -635,14 +639,16 @@ class _TableBuilder:
         lines = 1
         for column, width in zip(self.columns, self.widths, strict=True):
             if column.key == "progress":
-                cells.append(_cell(width, [etree.Comment(f"tz:progress:{task.number}")]))
+                marker = etree.Comment(f"tz:progress:{task.number}")
+                cells.append(_cell(width, [marker], middle=False))
                 continue
             paragraphs = self._cell_paragraphs(column.key, item, task, first)
             texts = ["".join(t for t, _ in segments) for segments in paragraphs]
             lines = max(lines, _estimated_lines(texts, width))
             style = self.center_style if column.centered else self.cell_style
             elements = [_paragraph(style, segments) for segments in paragraphs]
-            cells.append(_cell(width, elements, merge if column.key == "item" else None))
+            middle = column.key not in _LONG_TEXT_COLUMNS
+            cells.append(_cell(width, elements, merge if column.key == "item" else None, middle))
         self.static_lines[task.number] = lines
         return _row(cells, split_marker=task.number)
 
