@@ -14,13 +14,14 @@ writable binary stream):
   the whole plan by default as the seed prints it, or only the unit's tasks;
 - `build_unit_form(...) -> docx.Document`, `write_unit_form(data, unit, out, ...)` — the same;
 - `UnitFormWriter(data, *, only_own_tasks=False).render(unit) -> bytes` — for many units:
-  the plan's static rows are built once and copied per unit;
+  the plan's rows are built once and each unit's answers spliced in;
 - `blank_form_bytes(plan)`, `build_blank_form(plan)`, `write_blank_form(plan, out)` — the
   form with nothing filled, as the office sends it out;
 - `consolidated_docx_bytes(data, *, generated_at=None)`, `build_consolidated_docx(...)`,
   `write_consolidated_docx(data, out, ...)` — the office's ledger for the round: every task
   once, its progress cell holding each answering unit's answer led by the unit's short name
-  (lead units first), then the units that have not answered (未报送 / 未填写).
+  (lead units first), then the units that have not answered (未报送 / 未填写);
+  `consolidated_cell_text(data, task)` gives that cell as plain text (the workbook uses it).
 
 Text is cleaned of what Word cannot hold (`ledger.rounddata.clean_text`); every line of an
 answer becomes a paragraph of its cell; nothing is shortened.
@@ -61,7 +62,11 @@ __all__ = [
     "build_blank_form",
     "build_consolidated_docx",
     "build_unit_form",
+    "column_widths",
+    "consolidated_cell_text",
     "consolidated_docx_bytes",
+    "consolidated_info_lines",
+    "consolidated_paragraphs",
     "unit_form_bytes",
     "unit_line_text",
     "write_blank_form",
