@@ -85,9 +85,7 @@ class SandboxServer:
         self, token: str, username: str | None = None, first_name: str | None = None
     ) -> BotState:
         """Make a token known (any token is accepted anyway) and choose its bot's name."""
-        bot = self.world.register_bot(token, username, first_name)
-        self.world.publish({"type": "bots"})
-        return bot
+        return self.world.register_bot(token, username, first_name)
 
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_UPLOAD + 1024 * 1024)

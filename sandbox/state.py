@@ -314,6 +314,7 @@ class World:
         if bot is None:
             bot = BotState(token, bot_id, self.bot_username, "Sandbox Bot")
             self.bots[token] = bot
+            self.publish({"type": "bots"})
         bot.username = username or bot.username
         bot.first_name = first_name or bot.first_name
         return bot
