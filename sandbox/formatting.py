@@ -525,6 +525,8 @@ class FormattedText:
 
 def _from_json_entities(text: str, raw: list[dict[str, object]]) -> list[Entity]:
     """User-given entities (UTF-16 offsets) back to code points; out-of-range ones dropped."""
+    if not raw:
+        return []
     prefix = _utf16_prefix(text)
     index = {offset: i for i, offset in enumerate(prefix)}
     entities = []
