@@ -11,11 +11,14 @@ async with SandboxClient(server.base_url) as sandbox:
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+
+START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class SandboxError(Exception):
@@ -438,7 +441,12 @@ class SimulatedUser:
         return self._saw(message)
 
     async def start(self, payload: str | None = None) -> dict[str, Any]:
-        """Send /start, with a deep-link payload when given (t.me/bot?start=payload)."""
+        """Send /start, with a deep-link payload as when opening t.me/<bot>?start=<payload>.
+
+        Telegram passes on only payloads of 1-64 characters A-Z a-z 0-9 _ -, so others raise.
+        """
+        if payload is not None and not START_PAYLOAD.match(payload):
+            raise ValueError(f"Telegram would not pass on the start payload {payload!r}")
         return await self.send(f"/start {payload}" if payload else "/start")
 
     async def send_photo(

@@ -40,8 +40,10 @@ def _answer(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRes
             result = await handler(request)
         except Problem as problem:
             return _json({"ok": False, "error": str(problem)}, problem.status)
-        except (users.UserError, ValueError, TypeError, KeyError) as error:
-            return _json({"ok": False, "error": str(error).strip("'\"")}, 400)
+        except KeyError as error:
+            return _json({"ok": False, "error": f"missing field {error}"}, 400)
+        except (users.UserError, ValueError, TypeError) as error:
+            return _json({"ok": False, "error": str(error)}, 400)
         except LookupError as error:
             return _json({"ok": False, "error": str(error).strip("'\"")}, 404)
         if isinstance(result, web.StreamResponse):

@@ -389,6 +389,7 @@ async function chooseUser(user) {
   listen(); // first, so no change between loading and listening is missed
   await loadChats();
   await loadView();
+  await followDeepLink();
   // answers given before we arrived are old news
   if (state.view) for (const q of state.view.callback_answers) state.seenAnswers.add(q.callback_query_id);
 }
@@ -470,6 +471,20 @@ async function tapKey(button) {
 async function setBlocked(blocked) {
   await act(post(`/users/${state.user.id}/${blocked ? "block" : "unblock"}`, {}));
   await loadView();
+}
+
+// /?start=<payload> works like t.me/<bot>?start=<payload>: it sends "/start <payload>" once.
+async function followDeepLink() {
+  const params = new URLSearchParams(location.search);
+  const payload = params.get("start");
+  if (payload === null || !state.view) return;
+  params.delete("start");
+  history.replaceState(null, "", `${location.pathname}${params.size ? `?${params}` : ""}`);
+  if (state.chatId !== state.user.id) {
+    state.chatId = state.user.id;
+    await loadView();
+  }
+  await sendText(/^[A-Za-z0-9_-]{1,64}$/.test(payload) ? `/start ${payload}` : "/start");
 }
 
 // ------------------------------------------------------------------ dialogs

@@ -188,3 +188,11 @@ async def test_a_user_needs_the_group_to_act_in_it(sandbox: Any, alice: Simulate
     with pytest.raises(SandboxError) as refused:
         await alice.in_chat(-4_000_000_099).send("hi")
     assert refused.value.status == 404
+
+
+async def test_start_payloads_follow_telegrams_deep_link_rules(alice: SimulatedUser) -> None:
+    await alice.start("inv_3f9A-x")
+    with pytest.raises(ValueError):
+        await alice.start("has space")
+    with pytest.raises(ValueError):
+        await alice.start("x" * 65)

@@ -24,6 +24,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
+from tests.sandbox.conftest import png
 from tests.sandbox_fixtures import RunningSandbox, aiogram_bot, polling
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -157,6 +158,11 @@ async def test_a_person_chats_with_the_bot_in_the_browser(
         await page.locator("#toast").wait_for(state="hidden")
         await page.screenshot(path=shot)
 
+    await page.set_input_files(
+        "#file-input", files=[{"name": "现场.png", "mimeType": "image/png", "buffer": png(8, 6)}]
+    )
+    await page.locator(".row.out img.photo").wait_for()
+
 
 async def test_the_page_waits_for_a_bot_that_is_not_there_yet() -> None:
     """Before any bot connects the page says so instead of failing."""
@@ -183,3 +189,14 @@ async def test_the_page_waits_for_a_bot_that_is_not_there_yet() -> None:
             await browser.close()
     finally:
         await server.stop()
+
+
+async def test_a_deep_link_opens_the_chat_with_start(
+    sandbox: RunningSandbox, demo_bot: None, page: Any
+) -> None:
+    """/?start=<payload> behaves like t.me/<bot>?start=<payload>."""
+    user = await sandbox.client.create_user("Deep", language_code="zh-hans")
+    await page.goto(f"{sandbox.base_url}/?user={user.id}&start=invite_42")
+    await page.locator(".row.out .bubble", has_text="/start invite_42").wait_for()
+    await page.locator(".row.in .bubble", has_text="请选择进展落实情况").wait_for()
+    assert "start=" not in page.url
