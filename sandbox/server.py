@@ -253,8 +253,8 @@ class SandboxServer:
 
 
 def _reply(status: int, payload: dict[str, Any]) -> web.Response:
-    return web.Response(
-        text=json.dumps(payload, ensure_ascii=False),
+    return web.Response(  # compact, as Telegram writes it
+        text=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
         status=status,
         content_type="application/json",
     )
