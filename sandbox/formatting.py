@@ -467,6 +467,12 @@ def _utf16_prefix(text: str) -> list[int]:
     return prefix
 
 
+def utf16_slice(text: str, offset: int, length: int) -> str:
+    """The piece of `text` an entity covers (its offset and length are UTF-16 units)."""
+    encoded = text.encode("utf-16-le")
+    return encoded[2 * offset : 2 * (offset + length)].decode("utf-16-le", errors="replace")
+
+
 def utf16_len(text: str) -> int:
     return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 

@@ -12,7 +12,7 @@ import secrets
 from typing import Any
 
 from sandbox.botapi import DEFAULT_MENU_BUTTON
-from sandbox.formatting import user_text
+from sandbox.formatting import user_text, utf16_slice
 from sandbox.media import guess_mime_type, image_size
 from sandbox.state import MAX_UPLOAD, BotState, CallbackQuery, ChatLog, SimUser, World, unix_now
 
@@ -65,7 +65,7 @@ def _bot_sees(bot: BotState, message: dict[str, Any]) -> bool:
     text = message.get("text") or message.get("caption") or ""
     entities = message.get("entities") or message.get("caption_entities") or []
     for entity in entities:
-        piece = text[entity["offset"] : entity["offset"] + entity["length"]]
+        piece = utf16_slice(text, entity["offset"], entity["length"])
         if entity["type"] == "bot_command":
             target = piece.partition("@")[2]
             if not target or target.lower() == bot.username.lower():
