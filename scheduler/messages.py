@@ -1,0 +1,195 @@
+"""The texts the scheduler queues, each in its recipient's language (zh_CN unless chosen).
+
+Message ids are English and marked with N_ so Babel extracts them; the Chinese lives in
+locales/pairs/reminders.yaml. Texts are HTML: every name from the database is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from locales import N_, gettext_for
+from scheduler.buttons import ReportButton, SnoozeButton
+from scheduler.outbox import NewMessage
+from scheduler.policy import Escalation, Reminder
+from storage.services.people import staff_recipients
+
+MAX_TEXT = 3800  # under Telegram's 4096, with room for a translation's longer words
+
+
+BEFORE = N_("The deadline is {date}: {days} working days left.")
+BEFORE_ONE = N_("The deadline is {date}, the next working day.")
+DUE_TODAY = N_("Today, {date}, is the deadline.")
+OVERDUE_ONE = N_("The deadline ({date}) has passed. Please report as soon as you can.")
+OVERDUE = N_(
+    "The deadline ({date}) passed {days} working days ago. Please report as soon as you can."
+)
+SNOOZED = N_("As you asked, a reminder: the deadline is {date}.")
+PROGRESS = N_("{answered} of {total} tasks answered.")
+ALL_ANSWERED = N_("All {total} tasks are answered: please check them and submit.")
+TASK_BEFORE = N_("Task {number} ({title}) has its own deadline, {date}, and is not answered yet.")
+TASK_TODAY = N_("Task {number} ({title}) is due today, {date}, and is not answered yet.")
+REPORT_NOW = N_("Report now")
+REMIND_TOMORROW = N_("Remind me tomorrow")
+ESCALATION_TITLE = N_("Overdue: {round} (deadline {date})")
+ESCALATION_LEAD = N_(
+    "{count} units have still not reported, {days} working days after the deadline:"
+)
+ESCALATION_MORE = N_("…and {count} more.")
+UNREACHABLE = N_(
+    "{contact} ({unit}) can no longer be reached by the bot: {reason}. "
+    "Reminders will not reach them until they open the bot again."
+)
+A_CONTACT = N_("A contact")
+
+
+def _date(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def _lead_line(reminder: Reminder, due: dt.date, _) -> str:
+    step = reminder.step
+    if reminder.task is not None:
+        template = TASK_TODAY if step.endswith("-due") else TASK_BEFORE
+        return _(template).format(
+            number=reminder.task.number,
+            title=html.escape(reminder.task.title),
+            date=_date(reminder.task.due_date),
+        )
+    if step.startswith("before-"):
+        template = BEFORE_ONE if reminder.days == 1 else BEFORE
+        return _(template).format(date=_date(due), days=reminder.days)
+    if step == "due":
+        return _(DUE_TODAY).format(date=_date(due))
+    if step.startswith("overdue-"):
+        template = OVERDUE_ONE if reminder.days == 1 else OVERDUE
+        return _(template).format(date=_date(due), days=reminder.days)
+    return _(SNOOZED).format(date=_date(due))
+
+
+def reminder_message(
+    reminder: Reminder,
+    *,
+    round_name: str,
+    due: dt.date,
+    answered: int,
+    total: int,
+    default_language: str = "zh_CN",
+) -> NewMessage:
+    """The message for one reminder: round, deadline, x of y answered, and two buttons."""
+    contact = reminder.contact
+    if contact is None:
+        raise ValueError("a reminder without a reachable contact is not sent")
+    _ = gettext_for(contact.language or default_language)
+    progress = (
+        _(ALL_ANSWERED).format(total=total)
+        if total and answered == total
+        else _(PROGRESS).format(answered=answered, total=total)
+    )
+    text = "\n".join(
+        [
+            f"⏰ <b>{html.escape(round_name)}</b> · {html.escape(reminder.unit_name)}",
+            _lead_line(reminder, due, _),
+            progress,
+        ]
+    )
+    buttons = [
+        {
+            "text": _(REPORT_NOW),
+            "callback_data": ReportButton(unit=reminder.unit_id, round=reminder.round_id).pack(),
+        },
+        {
+            "text": _(REMIND_TOMORROW),
+            "callback_data": SnoozeButton(unit=reminder.unit_id, round=reminder.round_id).pack(),
+        },
+    ]
+    return NewMessage(
+        dedupe_key=reminder.dedupe_key,
+        kind="reminder",
+        chat_id=contact.chat_id,
+        contact_id=contact.contact_id,
+        payload={
+            "chat_id": contact.chat_id,
+            "text": text,
+            "parse_mode": "HTML",
+            "reply_markup": {"inline_keyboard": [buttons]},
+        },
+    )
+
+
+def escalation_text(escalation: Escalation, round_name: str, due: dt.date, _) -> str:
+    lines = [
+        "⚠️ <b>"
+        + _(ESCALATION_TITLE).format(round=html.escape(round_name), date=_date(due))
+        + "</b>",
+        _(ESCALATION_LEAD).format(count=len(escalation.late), days=escalation.overdue_days),
+    ]
+    used = sum(len(line) + 1 for line in lines)
+    for shown, unit in enumerate(escalation.late):
+        line = f"• {html.escape(unit.name)} ({unit.answered}/{unit.total})"
+        if used + len(line) + 40 > MAX_TEXT:
+            lines.append(_(ESCALATION_MORE).format(count=len(escalation.late) - shown))
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)
+
+
+def escalation_messages(
+    escalation: Escalation,
+    *,
+    round_name: str,
+    due: dt.date,
+    recipients: Sequence[tuple[int, str | None]],
+    default_language: str = "zh_CN",
+) -> list[NewMessage]:
+    """One message to each staff chat, once per round."""
+    messages = []
+    for chat_id, language in recipients:
+        text = escalation_text(
+            escalation, round_name, due, gettext_for(language or default_language)
+        )
+        messages.append(
+            NewMessage(
+                dedupe_key=f"escalation:{escalation.round_id}:{chat_id}",
+                kind="escalation",
+                chat_id=chat_id,
+                payload={"chat_id": chat_id, "text": text, "parse_mode": "HTML"},
+            )
+        )
+    return messages
+
+
+async def unreachable_notices(
+    session: AsyncSession,
+    *,
+    contact_id: int,
+    contact_name: str,
+    unit_name: str,
+    reason: str,
+    cause: int,
+    staff_ids: Sequence[int] = (),
+    default_language: str = "zh_CN",
+) -> list[NewMessage]:
+    """Tell every staff member that a contact blocked the bot (once per time it happens)."""
+    messages = []
+    for chat_id, language in await staff_recipients(session, tuple(staff_ids)):
+        _ = gettext_for(language or default_language)
+        text = _(UNREACHABLE).format(
+            contact=html.escape(contact_name) or _(A_CONTACT),
+            unit=html.escape(unit_name),
+            reason=html.escape(reason),
+        )
+        messages.append(
+            NewMessage(
+                dedupe_key=f"unreachable:{contact_id}:{cause}:{chat_id}",
+                kind="staff_notice",
+                chat_id=chat_id,
+                payload={"chat_id": chat_id, "text": text, "parse_mode": "HTML"},
+            )
+        )
+    return messages
