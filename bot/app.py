@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
@@ -14,11 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.fsm import build_storage
 from bot.i18n import CatalogI18n, LanguageMiddleware
-from bot.middlewares import DatabaseSession, OncePerUpdate
+from bot.middlewares import (
+    DatabaseSession,
+    OncePerUpdate,
+    OneAtATimePerUser,
+    SaveBeforeReplying,
+    first_of_all,
+)
 from bot.settings import Settings, require_token
 from handlers import build_router
 from locales import N_, gettext_for
 from storage.db import make_engine, make_session_factory
+from storage.types import utcnow
+
+Clock = Callable[[], dt.datetime]
 
 
 @dataclass
@@ -37,6 +48,7 @@ class App:
 
 def build_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    session.middleware(SaveBeforeReplying())
     return Bot(
         token=require_token(settings),
         session=session,
@@ -44,24 +56,31 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
-def build_dispatcher(settings: Settings, sessions: async_sessionmaker) -> Dispatcher:
+def build_dispatcher(
+    settings: Settings, sessions: async_sessionmaker, clock: Clock = utcnow
+) -> Dispatcher:
     dispatcher = Dispatcher(
-        storage=build_storage(settings.redis_url, sessions), settings=settings, sessions=sessions
+        storage=build_storage(settings.redis_url, sessions),
+        settings=settings,
+        sessions=sessions,
+        clock=clock,
     )
-    # Outer middlewares run in this order: drop repeats, open the session, then pick the language.
+    # Outer middlewares run in this order: one update per person at a time, drop repeats,
+    # open the session, then pick the language.
+    first_of_all(dispatcher.update.outer_middleware, OneAtATimePerUser())
     dispatcher.update.outer_middleware(OncePerUpdate(sessions))
-    dispatcher.update.outer_middleware(DatabaseSession(sessions, settings.staff_ids))
+    dispatcher.update.outer_middleware(DatabaseSession(sessions, settings.staff_ids, clock))
     LanguageMiddleware(CatalogI18n(settings.default_locale)).setup(dispatcher)
     dispatcher.include_router(build_router())
     return dispatcher
 
 
-def build_app(settings: Settings) -> App:
+def build_app(settings: Settings, clock: Clock = utcnow) -> App:
+    """`clock` is what the bot takes for now (deadlines, receipts); tests pass their own."""
     engine = make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
-    return App(
-        settings, engine, sessions, build_bot(settings), build_dispatcher(settings, sessions)
-    )
+    dispatcher = build_dispatcher(settings, sessions, clock)
+    return App(settings, engine, sessions, build_bot(settings), dispatcher)
 
 
 COMMANDS = (

@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.app import App, build_app, register_commands
+from bot.app import App, Clock, build_app, register_commands
 from bot.settings import Settings
 from storage.migrate import ensure_current
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 
 async def run(
-    settings: Settings, stop: asyncio.Event | None = None, *, polling_timeout: int = 25
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    polling_timeout: int = 25,
+    clock: Clock = utcnow,
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = build_app(settings)
+    app = build_app(settings, clock)
     try:
         await ensure_current(app.engine, settings.effective_database_url)
         await register_commands(app.bot, settings.default_locale)

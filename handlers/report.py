@@ -5,6 +5,7 @@ Thin: every rule (what may change, what is saved) is a call into storage.service
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 
@@ -61,11 +62,12 @@ def refusal(error: ReportError) -> str:
     return messages.get(error.code, _("That did not work.")).format(**error.params)
 
 
-def actor_for(membership: Membership) -> Actor:
+def actor_for(membership: Membership, now: dt.datetime | None = None) -> Actor:
     return Actor(
         unit_id=membership.unit_id,
         label=membership.contact_name or membership.unit_short,
         contact_id=membership.contact_id,
+        at=now,
     )
 
 
@@ -263,12 +265,13 @@ async def task_action(
     session: AsyncSession,
     identity: Identity,
     state: FSMContext,
+    now: dt.datetime,
 ) -> None:
     membership = await member_or_refuse(query, identity, callback_data.unit)
     if membership is None:
         return
     try:
-        await _task_action(query, callback_data, session, membership, state)
+        await _task_action(query, callback_data, session, actor_for(membership, now), state)
     except ReportError as error:
         await query.answer(refusal(error), show_alert=True)
 
@@ -277,10 +280,9 @@ async def _task_action(
     query: CallbackQuery,
     cb: TaskAct,
     session: AsyncSession,
-    membership: Membership,
+    actor: Actor,
     state: FSMContext,
 ) -> None:
-    actor = actor_for(membership)
     if cb.version >= 0:
         current = await reporting.entry_version(session, cb.round, cb.unit, cb.task)
         if current != cb.version:
@@ -389,7 +391,11 @@ async def _start_writing(
 
 @router.message(StateFilter(Report.writing, Report.card), F.text & ~F.text.startswith("/"))
 async def progress_text(
-    message: Message, session: AsyncSession, identity: Identity, state: FSMContext
+    message: Message,
+    session: AsyncSession,
+    identity: Identity,
+    state: FSMContext,
+    now: dt.datetime,
 ) -> None:
     data = await state.get_data()
     membership = await member_or_refuse(message, identity, data.get("unit", 0))
@@ -398,7 +404,7 @@ async def progress_text(
     round_id, task_id = data["round"], data["task"]
     try:
         change = await reporting.append_text(
-            session, actor_for(membership), round_id, task_id, message.text
+            session, actor_for(membership, now), round_id, task_id, message.text
         )
     except ReportError as error:
         await message.answer(refusal(error))
@@ -423,7 +429,11 @@ async def progress_text(
 
 @router.message(Report.reason, F.text & ~F.text.startswith("/"))
 async def reason_text(
-    message: Message, session: AsyncSession, identity: Identity, state: FSMContext
+    message: Message,
+    session: AsyncSession,
+    identity: Identity,
+    state: FSMContext,
+    now: dt.datetime,
 ) -> None:
     data = await state.get_data()
     membership = await member_or_refuse(message, identity, data.get("unit", 0))
@@ -432,7 +442,7 @@ async def reason_text(
     try:
         await reporting.set_status(
             session,
-            actor_for(membership),
+            actor_for(membership, now),
             data["round"],
             data["task"],
             "not_applicable",
@@ -454,7 +464,12 @@ async def reason_text(
 
 @router.message(StateFilter(Report.writing, Report.card, Report.reason), F.photo | F.document)
 async def evidence(
-    message: Message, bot: Bot, session: AsyncSession, identity: Identity, state: FSMContext
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    identity: Identity,
+    state: FSMContext,
+    now: dt.datetime,
 ) -> None:
     data = await state.get_data()
     membership = await member_or_refuse(message, identity, data.get("unit", 0))
@@ -477,7 +492,7 @@ async def evidence(
     try:
         attachment = await reporting.add_evidence(
             session,
-            actor_for(membership),
+            actor_for(membership, now),
             data["round"],
             data["task"],
             kind=kind,
@@ -492,7 +507,7 @@ async def evidence(
     text = _("📎 Kept as evidence: {name}").format(name=render.esc(attachment.file_name))
     if message.caption:
         await reporting.append_text(
-            session, actor_for(membership), data["round"], data["task"], message.caption
+            session, actor_for(membership, now), data["round"], data["task"], message.caption
         )
         text += "\n" + _("The caption was added to the progress text.")
     await message.answer(
@@ -511,6 +526,7 @@ async def submit_action(
     identity: Identity,
     state: FSMContext,
     settings: Settings,
+    now: dt.datetime,
 ) -> None:
     membership = await member_or_refuse(query, identity, callback_data.unit)
     if membership is None:
@@ -527,7 +543,7 @@ async def submit_action(
                 query, render.confirm_text(summary), render.confirm_keyboard(cb.unit, cb.round)
             )
         elif cb.act == "ok":
-            await confirm_submit(query, session, membership, cb.round, state, settings)
+            await confirm_submit(query, session, membership, cb.round, state, settings, now)
         else:
             await query.answer(_("That button is no longer in use."), show_alert=True)
     except ReportError as error:
@@ -555,10 +571,11 @@ async def confirm_submit(
     round_id: int,
     state: FSMContext,
     settings: Settings,
+    now: dt.datetime,
 ) -> None:
     from scheduler.notices import notify_staff_of_submission
 
-    receipt = await reporting.submit(session, actor_for(membership), round_id)
+    receipt = await reporting.submit(session, actor_for(membership, now), round_id)
     summary = await reporting.overview(session, round_id, membership.unit_id)
     await notify_staff_of_submission(session, settings.staff_ids, membership, summary, receipt)
     await query.answer(_("Submitted."))

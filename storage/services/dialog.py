@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import DialogState
 from storage.types import utcnow
 
+# The session of the update being handled. State is written in the same transaction as the
+# answers it points at, so both are saved together (and SQLite never waits on itself).
+update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+
 
 class DialogStateStore:
-    """Each call is its own short transaction: a step is saved the moment it is taken."""
-
     def __init__(self, sessions: async_sessionmaker):
         self.sessions = sessions
 
-    async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[tuple[AsyncSession, bool]]:
+        """(session, owned): the update's session if one is open, else a short one of our own."""
+        shared = update_session.get()
+        if shared is not None:
+            yield shared, False
+            return
         async with self.sessions() as session:
+            yield session, True
+
+    async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
+        async with self._session() as (session, _owned):
             row = await session.get(DialogState, key)
             return (row.state, dict(row.data)) if row else (None, {})
 
@@ -28,7 +44,7 @@ class DialogStateStore:
         await self._write(key, data=dict(data))
 
     async def _write(self, key: str, **values: Any) -> None:
-        async with self.sessions() as session:
+        async with self._session() as (session, owned):
             row = await session.get(DialogState, key)
             if row is None:
                 row = DialogState(key=key)
@@ -36,4 +52,7 @@ class DialogStateStore:
                 setattr(row, name, value)
             row.updated_at = utcnow()
             session.add(row)
-            await session.commit()
+            if owned:
+                await session.commit()
+            else:
+                await session.flush()

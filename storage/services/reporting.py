@@ -54,6 +54,11 @@ class Actor:
     label: str
     contact_id: int | None = None
     source: str = "bot"
+    at: dt.datetime | None = None  # when the action happens; None: now
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.at or utcnow()
 
 
 @dataclass
@@ -386,11 +391,12 @@ async def _change(
         return Change(entry, False, previous_version)
     entry.status, entry.text, entry.reason = new
     entry.version += 1
-    entry.updated_at = utcnow()
+    entry.updated_at = actor.now
     entry.updated_by = actor.label
     session.add(
         Revision(
             entry_id=entry.id,
+            at=actor.now,
             by_contact_id=actor.contact_id,
             by_label=actor.label,
             source=actor.source,
@@ -504,7 +510,7 @@ async def add_evidence(
         by_contact_id=actor.contact_id,
     )
     session.add(attachment)
-    entry.updated_at = utcnow()
+    entry.updated_at = actor.now
     await session.flush()
     return attachment
 
@@ -536,11 +542,9 @@ def receipt_number(round_: Round, unit_id: int) -> str:
     return f"TZ{round_.id}-{round_.due_date:%Y%m%d}-{unit_id:04d}"
 
 
-async def submit(
-    session: AsyncSession, actor: Actor, round_id: int, now: dt.datetime | None = None
-) -> Receipt:
+async def submit(session: AsyncSession, actor: Actor, round_id: int) -> Receipt:
     """Confirm the unit's report; again after corrections, the version goes up."""
-    now = now or utcnow()
+    now = actor.now
     round_ = await _round(session, round_id)
     summary = await overview(session, round_id, actor.unit_id)
     if summary.total == 0:

@@ -28,6 +28,7 @@ class BotUnderTest:
     _stop: asyncio.Event | None = None
     _engine: Any = None
     sessions: Any = None
+    now: dt.datetime | None = None  # what the bot takes for now; None: the real time
 
     @property
     def settings(self):
@@ -58,7 +59,9 @@ class BotUnderTest:
 
         polls_before = len(await self.sandbox.client.calls("getUpdates"))
         self._stop = asyncio.Event()
-        self._task = asyncio.create_task(run(self.settings, self._stop, polling_timeout=1))
+        self._task = asyncio.create_task(
+            run(self.settings, self._stop, polling_timeout=1, clock=self.clock)
+        )
         for _ in range(200):  # until the new process asks for updates
             if self._task.done():
                 self._task.result()  # start-up failed: raise its error here
@@ -66,6 +69,9 @@ class BotUnderTest:
                 return
             await asyncio.sleep(0.05)
         raise TimeoutError("the bot did not start polling")
+
+    def clock(self) -> dt.datetime:
+        return self.now or dt.datetime.now(dt.UTC)
 
     async def stop(self) -> None:
         if self._task is None:

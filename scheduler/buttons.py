@@ -1,0 +1,23 @@
+"""Buttons carried by messages the bot sends on its own (reminders, notices).
+
+The handlers answer these presses; keeping the callback format here lets the outbox build
+the buttons without knowing the handlers.
+"""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class ReportButton(CallbackData, prefix="go"):
+    """Open the unit's report for a round at its first unanswered task."""
+
+    unit: int
+    round: int
+
+
+class SnoozeButton(CallbackData, prefix="zz"):
+    """Remind me tomorrow (the next working day)."""
+
+    unit: int
+    round: int

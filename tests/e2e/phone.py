@@ -1,0 +1,64 @@
+"""Reading the chat as the person holding the phone sees it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.client import SimulatedUser, button_texts
+
+
+def text_of(message: dict[str, Any] | None) -> str:
+    return (message or {}).get("text") or (message or {}).get("caption") or ""
+
+
+async def screen(user: SimulatedUser, *words: str, timeout: float = 8.0) -> dict[str, Any]:
+    """Wait until the bot's newest message shows every word; return that message."""
+
+    def shows(view) -> bool:
+        return all(word in text_of(view.last_bot_message) for word in words)
+
+    try:
+        view = await user.wait_until(shows, timeout=timeout)
+    except TimeoutError:
+        last = text_of((await user.read_chat()).last_bot_message)
+        raise AssertionError(f"expected {words!r} on screen; it shows:\n{last}") from None
+    return view.last_bot_message
+
+
+async def message_with(user: SimulatedUser, *words: str, timeout: float = 8.0) -> dict[str, Any]:
+    """Wait until any bot message shows every word (edits applied); return the newest such."""
+
+    def matching(view) -> list[dict[str, Any]]:
+        return [m for m in view.bot_messages if all(w in text_of(m) for w in words)]
+
+    try:
+        view = await user.wait_until(lambda v: bool(matching(v)), timeout=timeout)
+    except TimeoutError:
+        texts = "\n---\n".join(text_of(m) for m in (await user.read_chat()).bot_messages[-3:])
+        raise AssertionError(f"no message shows {words!r}; the last ones:\n{texts}") from None
+    return matching(view)[-1]
+
+
+async def buttons(user: SimulatedUser) -> list[str]:
+    return button_texts((await user.read_chat()).last_bot_message)
+
+
+async def press(user: SimulatedUser, text: str) -> str | None:
+    """Press the button with this text; return the bot's popup answer, if any."""
+    pressed = await user.press(text)
+    return pressed.text
+
+
+async def press_containing(user: SimulatedUser, fragment: str) -> str | None:
+    """Press the button whose text contains `fragment`, on the newest message that has one."""
+    from sandbox.client import inline_buttons
+
+    view = await user.read_chat()
+    for message in reversed(view.bot_messages):
+        for button in inline_buttons(message):
+            if fragment in button["text"]:
+                pressed = await user.press(
+                    data=button["callback_data"], message_id=message["message_id"]
+                )
+                return pressed.text
+    raise AssertionError(f"no button contains {fragment!r}")
