@@ -119,9 +119,14 @@ async def get_updates(call: Call) -> Any:
     limit = min(max(params.get("limit", 100), 1), 100)
     timeout = min(max(params.get("timeout", 0), 0), 50)
     bot.poll_generation += 1
+    bot.get_updates_started += 1
     generation = bot.poll_generation
     bot.signal()  # an older long poll ends with 409, as in Telegram
-    await _wait_for_updates(call, generation, timeout)
+    bot.polls_waiting += 1
+    try:
+        await _wait_for_updates(call, generation, timeout)
+    finally:
+        bot.polls_waiting -= 1
     return [update.payload for update in list(bot.updates)[:limit]]
 
 

@@ -190,6 +190,23 @@ class SandboxClient:
             body["can_read_all_group_messages"] = can_read_all_group_messages
         return await self._call("POST", "/bots", json=body)
 
+    async def bots(self) -> list[dict[str, Any]]:
+        """Known bots with pending_update_count, get_updates_started and polling (now)."""
+        return await self._call("GET", "/bots")
+
+    async def wait_until_polling(self, *, after: int = 0, timeout: float = 10.0) -> dict[str, Any]:
+        """Wait until the bot has begun more than `after` getUpdates calls; return its info."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            bots = await self.bots()
+            bot = next((b for b in bots if self.bot in (None, b["id"], b["username"])), None)
+            if bot and bot["get_updates_started"] > after:
+                return bot
+            if loop.time() > deadline:
+                raise TimeoutError(f"the bot did not call getUpdates within {timeout} s")
+            await asyncio.sleep(0.02)
+
     async def set_rate_limits(
         self, enabled: bool | None = None, **settings: Any
     ) -> dict[str, Any]:

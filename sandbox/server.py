@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http
+import itertools
 import json
 import logging
 import time
@@ -65,6 +66,7 @@ class SandboxServer:
         self.world = World(bot_username=bot_username, rate_limits=settings, clock=clock)
         self.spec = Spec.bundled()
         self.calls: deque[dict[str, Any]] = deque(maxlen=call_log_size)
+        self._call_ids = itertools.count(1)  # ids keep growing when old records fall off
         self.webhook_retry_delays = webhook_retry_delays
         self.webhook_timeout = webhook_timeout
         self._pushers: dict[str, asyncio.Task[None]] = {}
@@ -229,6 +231,7 @@ class SandboxServer:
         for key, upload in uploads.items():
             params[key] = f"<file {upload.filename!r}, {len(upload.data)} bytes>"
         record = {
+            "id": next(self._call_ids),
             "bot_id": bot.id,
             "method": name,
             "params": params,

@@ -215,6 +215,8 @@ class BotState:
         self.can_read_all_group_messages = False  # privacy mode on, Telegram's default
         self.wakeup = asyncio.Event()  # replaced after each signal()
         self.poll_generation = 0
+        self.get_updates_started = 0  # getUpdates calls begun, for "is the bot polling yet?"
+        self.polls_waiting = 0
         self.forget()
 
     def forget(self) -> None:
@@ -266,6 +268,8 @@ class BotState:
         return {
             **self.user_json(),
             "pending_update_count": len(self.updates),
+            "get_updates_started": self.get_updates_started,
+            "polling": self.polls_waiting > 0,
             "webhook_url": self.webhook.url if self.webhook else "",
             "blocked_user_ids": sorted(self.blocked),
         }

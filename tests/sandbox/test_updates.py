@@ -30,15 +30,27 @@ async def test_offset_confirms_earlier_updates_and_limit_caps_the_batch(
 
 
 async def test_a_long_poll_returns_as_soon_as_an_update_arrives(
-    bot_api: BotApi, alice: SimulatedUser
+    sandbox: Any, bot_api: BotApi, alice: SimulatedUser
 ) -> None:
     await bot_api.ok("getUpdates", offset=2)  # confirm /start
     poll = asyncio.create_task(bot_api.ok("getUpdates", offset=2, timeout=30))
     await asyncio.sleep(0.05)
+    (bot,) = await sandbox.client.bots()
+    assert bot["polling"] is True and bot["get_updates_started"] == 2
     await alice.send("wake up")
     # far below the poll's own 30 s: only a woken poll can finish in time
     updates = await asyncio.wait_for(poll, 10)
     assert [u["message"]["text"] for u in updates] == ["wake up"]
+    assert (await sandbox.client.bots())[0]["polling"] is False
+
+
+async def test_wait_until_polling_sees_the_bot_begin_get_updates(
+    sandbox: Any, bot_api: BotApi
+) -> None:
+    waiting = asyncio.create_task(sandbox.client.wait_until_polling())
+    await bot_api.ok("getUpdates")
+    info = await asyncio.wait_for(waiting, 10)
+    assert info["get_updates_started"] == 1
 
 
 async def test_a_long_poll_with_nothing_to_deliver_returns_empty(bot_api: BotApi) -> None:
