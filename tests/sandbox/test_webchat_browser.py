@@ -200,3 +200,19 @@ async def test_a_deep_link_opens_the_chat_with_start(
     await page.locator(".row.out .bubble", has_text="/start invite_42").wait_for()
     await page.locator(".row.in .bubble", has_text="请选择进展落实情况").wait_for()
     assert "start=" not in page.url
+
+
+async def test_bot_text_is_shown_as_text_never_as_html(sandbox: RunningSandbox, page: Any) -> None:
+    user = await sandbox.client.create_user("Eve", started=True)
+    bot = sandbox.server.world.bot_for_token(sandbox.token)
+    hostile = '<b>not bold</b> <img src=x onerror="window.pwned=1">'
+    status, _ = await sandbox.server.execute(
+        bot, "sendMessage", {"chat_id": str(user.id), "text": hostile}, {}
+    )
+    assert status == 200
+    await page.goto(f"{sandbox.base_url}/?user={user.id}")
+    bubble = page.locator(".row.in .bubble", has_text="not bold")
+    await bubble.wait_for()
+    assert hostile in await bubble.inner_text()
+    assert await bubble.locator("img, b").count() == 0
+    assert await page.evaluate("window.pwned") is None
