@@ -19,6 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_sandbox import sandbox_command
+
 T = TypeVar("T")
 
 app = typer.Typer(
@@ -38,6 +40,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(units_app, name="units")
 app.add_typer(round_app, name="round")
 app.add_typer(calendar_app, name="calendar")
+app.command("sandbox")(sandbox_command)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -21,6 +21,7 @@ async def run(
     clock: Clock = utcnow,
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # one line per update is noise
     app = build_app(settings, clock)
     try:
         await ensure_current(app.engine, settings.effective_database_url)

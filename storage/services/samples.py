@@ -52,3 +52,48 @@ async def load_sample_ledger(
     current.status = "open"
     await session.flush()
     return SampleRound(current.id, previous.id, due)
+
+
+@dataclass(frozen=True)
+class SamplePerson:
+    telegram_user_id: int
+    name: str
+    unit: str | None  # None: office staff
+
+
+SAMPLE_PEOPLE = (
+    SamplePerson(90001, "张主任", None),
+    SamplePerson(10001, "周琪", "兴庆区医疗保障局"),
+    SamplePerson(10002, "李明", "兴庆区民政局"),
+    SamplePerson(10003, "王芳", "掌政镇人民政府"),
+)
+
+
+async def bind_sample_people(session: AsyncSession, people=SAMPLE_PEOPLE) -> None:
+    """Staff and contacts already bound to their units, as if they had used their invites."""
+    from storage.models import Contact, Staff
+    from storage.services.invites import find_unit
+
+    for person in people:
+        if person.unit is None:
+            staff = (
+                await session.exec(
+                    select(Staff).where(Staff.telegram_user_id == person.telegram_user_id)
+                )
+            ).first()
+            if staff is None:
+                session.add(Staff(telegram_user_id=person.telegram_user_id,
+                                  chat_id=person.telegram_user_id, name=person.name))
+            continue
+        unit = await find_unit(session, person.unit)
+        exists = (
+            await session.exec(
+                select(Contact).where(
+                    Contact.unit_id == unit.id, Contact.telegram_user_id == person.telegram_user_id
+                )
+            )
+        ).first()
+        if exists is None:
+            session.add(Contact(unit_id=unit.id, telegram_user_id=person.telegram_user_id,
+                                chat_id=person.telegram_user_id, name=person.name))
+    await session.flush()
