@@ -45,6 +45,7 @@ from pydantic import ValidationError
 from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.clock import Clock, SystemClock
@@ -260,6 +261,7 @@ class Sender:
         self._wake.set()
 
     def stop(self) -> None:
+        """Finish the call in flight, give back the rest of the batch, and send no more."""
         self._stopping = True
         self._wake.set()
 
@@ -286,6 +288,8 @@ class Sender:
         """
         report = SendReport()
         for _ in range(max_batches):
+            if self._stopping:
+                break
             batch = await self._run_batch()
             report.add(batch)
             if batch.handled or batch.lost_claims:
@@ -301,22 +305,30 @@ class Sender:
     async def run_once(self) -> int:
         return (await self._run_batch()).handled
 
+    async def _sleep(self, seconds: float) -> None:
+        """Wait, in short steps so that stop() is heard within half a second."""
+        while seconds > 0 and not self._stopping:
+            step = min(seconds, 0.5)
+            await self.clock.sleep(step)
+            seconds -= step
+
     # ------------------------------------------------------------ one batch
 
     async def _run_batch(self) -> SendReport:
         report = SendReport()
-        wait = self.paused_until - self.clock.monotonic()
-        if wait > 0:
-            await self.clock.sleep(wait)
+        await self._sleep(self.paused_until - self.clock.monotonic())
+        if self._stopping:
+            return report
         rows = await self._claim()
         if not rows:
             return report
         queues, heap = self._per_chat(rows)
         while heap and not self._stopping:
             ready_at, order, chat_id = heapq.heappop(heap)
-            wait = max(ready_at, self.bucket.free_at(), self.paused_until) - self.clock.monotonic()
-            if wait > 0:
-                await self.clock.sleep(wait)
+            free = max(ready_at, self.bucket.free_at(), self.paused_until)
+            await self._sleep(free - self.clock.monotonic())
+            if self._stopping:
+                break
             row = queues[chat_id].popleft()
             outcome = await self._deliver(row)
             self._count(report, outcome)
@@ -625,3 +637,78 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment)
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# ---------------------------------------------------------------- looking at the table
+
+
+@dataclass
+class OutboxStats:
+    by_status: dict[str, int]
+    by_kind: dict[str, dict[str, int]]  # kind → status → count
+    oldest_queued: dt.datetime | None
+    next_attempt: dt.datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "by_status": self.by_status,
+            "by_kind": self.by_kind,
+            "oldest_queued": self.oldest_queued.isoformat() if self.oldest_queued else None,
+            "next_attempt": self.next_attempt.isoformat() if self.next_attempt else None,
+        }
+
+
+async def outbox_stats(session: AsyncSession) -> OutboxStats:
+    connection = await session.connection()
+    counts = (
+        await connection.execute(
+            select(OUTBOX.c.kind, OUTBOX.c.status, func.count()).group_by(
+                OUTBOX.c.kind, OUTBOX.c.status
+            )
+        )
+    ).all()
+    by_status = dict.fromkeys((QUEUED, SENDING, SENT, FAILED), 0)
+    by_kind: dict[str, dict[str, int]] = {}
+    for kind, status, count in counts:
+        by_status[status] = by_status.get(status, 0) + count
+        by_kind.setdefault(kind, {})[status] = count
+    queued = (
+        await connection.execute(
+            select(func.min(OUTBOX.c.created_at), func.min(OUTBOX.c.next_attempt_at)).where(
+                OUTBOX.c.status == QUEUED
+            )
+        )
+    ).one()
+    oldest, next_attempt = (_aware(value) if value else None for value in queued)
+    return OutboxStats(by_status, dict(sorted(by_kind.items())), oldest, next_attempt)
+
+
+async def list_outbox(
+    session: AsyncSession,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+) -> list[OutboxMessage]:
+    """The newest rows first, optionally of one status and kind."""
+    query = sqlmodel_select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    return list((await session.exec(query)).all())
+
+
+async def retry_failed(
+    session: AsyncSession, ids: Sequence[int] | None = None, *, now: dt.datetime | None = None
+) -> int:
+    """Put failed rows back in the queue with fresh attempts (all of them, or those named)."""
+    query = (
+        update(OUTBOX)
+        .where(OUTBOX.c.status == FAILED)
+        .values(status=QUEUED, attempts=0, next_attempt_at=now or dt.datetime.now(dt.UTC))
+    )
+    if ids is not None:
+        query = query.where(OUTBOX.c.id.in_(list(ids)))
+    result = await (await session.connection()).execute(query)
+    return result.rowcount

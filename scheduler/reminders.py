@@ -10,6 +10,7 @@ restart or on two instances at once queues nothing twice: each reminder's dedupe
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from scheduler.outbox import NewMessage, enqueue
 from scheduler.policy import (
     ContactFacts,
     DayPlan,
+    PolicyError,
     ReminderPolicy,
     RoundFacts,
     Snooze,
@@ -55,6 +57,8 @@ from storage.services.calendar import load_work_calendar
 from storage.services.errors import NotFound
 from storage.services.people import staff_recipients
 from storage.services.reporting import task_title
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -108,9 +112,7 @@ async def load_round_states(
     snoozes = await _snoozes(session, ids)
     states = []
     for round_, plan in pairs:
-        policy = effective_policy(
-            plan.reminder_policy, round_.reminder_policy, overrides, timezone=plan.timezone
-        )
+        policy = _policy(plan, round_, overrides)
         facts = RoundFacts(
             round_id=round_.id,
             name=round_.name,
@@ -142,6 +144,19 @@ async def load_round_states(
             RoundState(round_, plan, policy, facts, unit_facts, snoozes.get(round_.id, []))
         )
     return states, calendar
+
+
+def _policy(plan: Plan, round_: Round, overrides: Mapping[str, Any] | None) -> ReminderPolicy:
+    """The round's policy; a malformed stored one falls back to the defaults, loudly."""
+    try:
+        return effective_policy(
+            plan.reminder_policy, round_.reminder_policy, overrides, timezone=plan.timezone
+        )
+    except PolicyError as err:
+        if overrides:
+            raise
+        log.warning("round %s: reminder policy ignored, defaults used: %s", round_.id, err)
+        return effective_policy(timezone=plan.timezone)
 
 
 async def _previous_dues(

@@ -1,0 +1,115 @@
+"""APScheduler as the clock, and nothing more: its jobs call the sweep and the sender.
+
+Jobs live in the default in-memory job store and close over the running App, so nothing is
+pickled; all state is in the database, so a restart loses nothing. A sweep missed while the
+bot was down or the event loop was busy runs once when it can (coalesce, no grace limit),
+not once per missed interval.
+
+    scheduler = start_scheduler(app)      # in bot/runner.py, inside the running loop
+    ...
+    await stop_scheduler(scheduler)       # before closing the bot session and the engine
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from scheduler.clock import Clock, SystemClock
+from scheduler.outbox import Sender
+from scheduler.reminders import sweep
+
+log = logging.getLogger(__name__)
+
+SWEEP_JOB = "reminder-sweep"
+SEND_JOB = "outbox-sender"
+SWEEP_EVERY = 300.0  # seconds; reminders are due by the day, within office hours
+SEND_EVERY = 2.0  # seconds between looks at the outbox when idle
+
+
+class ReminderScheduler(AsyncIOScheduler):
+    """An AsyncIOScheduler that also holds the outbox sender its jobs drive."""
+
+    sender: Sender
+    _send_lock: asyncio.Lock
+
+
+def start_scheduler(
+    app: Any,
+    *,
+    clock: Clock | None = None,
+    sweep_every: float = SWEEP_EVERY,
+    send_every: float = SEND_EVERY,
+    sender: Sender | None = None,
+) -> AsyncIOScheduler:
+    """Start the sweep and sender jobs for an App (settings, sessions, bot); needs a loop."""
+    clock = clock or SystemClock()
+    settings = app.settings
+    scheduler = ReminderScheduler(timezone=settings.zone)
+    scheduler.sender = sender or Sender.from_settings(app.sessions, app.bot, settings, clock=clock)
+    scheduler._send_lock = asyncio.Lock()
+
+    async def sweep_job() -> None:
+        async with app.sessions() as session:
+            result = await sweep(
+                session,
+                clock=clock,
+                staff_ids=settings.staff_ids,
+                default_language=settings.default_locale,
+            )
+            await session.commit()
+        if result.queued:
+            log.info("reminder sweep queued %d messages", result.queued)
+            _send_soon(scheduler)
+
+    async def send_job() -> None:
+        if scheduler._send_lock.locked():
+            return  # the previous run is still draining; it will pick up new rows
+        async with scheduler._send_lock:
+            report = await scheduler.sender.drain()
+        if report.handled:
+            log.info("outbox: %s", report)
+
+    now = dt.datetime.now(settings.zone)
+    common = {"coalesce": True, "misfire_grace_time": None, "replace_existing": True}
+    scheduler.add_job(
+        sweep_job,
+        IntervalTrigger(seconds=sweep_every),
+        id=SWEEP_JOB,
+        max_instances=1,
+        next_run_time=now,
+        **common,
+    )
+    scheduler.add_job(
+        send_job,
+        IntervalTrigger(seconds=send_every),
+        id=SEND_JOB,
+        max_instances=2,  # a tick during a long drain returns at once instead of warning
+        next_run_time=now,
+        **common,
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _send_soon(scheduler: AsyncIOScheduler) -> None:
+    job = scheduler.get_job(SEND_JOB)
+    if job is not None:
+        job.modify(next_run_time=dt.datetime.now(scheduler.timezone))
+
+
+async def stop_scheduler(scheduler: AsyncIOScheduler, *, timeout: float = 10.0) -> None:
+    """Stop the jobs; the sender finishes the message in flight and gives back the rest."""
+    scheduler.shutdown(wait=False)
+    if isinstance(scheduler, ReminderScheduler):
+        scheduler.sender.stop()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                async with scheduler._send_lock:
+                    pass

@@ -1,0 +1,43 @@
+"""APScheduler is only the clock: its jobs run the sweep and the sender, nothing is pickled."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from apscheduler.jobstores.memory import MemoryJobStore
+
+from bot.settings import load_settings
+from scheduler.clock import FakeClock
+from scheduler.jobs import SEND_JOB, SWEEP_JOB, start_scheduler, stop_scheduler
+from tests.scheduler.conftest import aiogram_bot, started_users
+from tests.scheduler.world import build_world
+
+
+async def test_the_jobs_sweep_and_send_until_stopped(
+    sessions, telegram, clock: FakeClock, database_url, monkeypatch, tmp_path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    (user,) = await started_users(telegram, 1)
+    async with sessions() as session:
+        await build_world(session, due=FakeClock.at("2023-10-10 09:00").now().date(),
+                          chat_ids=[[user]])  # fmt: skip
+        await session.commit()
+    clock.set("2023-10-09 10:00")  # one working day before the deadline
+    settings = load_settings(
+        bot_token=telegram.token,
+        telegram_api_base=telegram.base_url,
+        database_url=database_url,
+    )
+    app = SimpleNamespace(settings=settings, sessions=sessions, bot=aiogram_bot(telegram))
+    scheduler = start_scheduler(app, clock=clock, sweep_every=3600, send_every=0.1)
+    try:
+        view = await telegram.client.wait_until(user, lambda v: bool(v.bot_messages))
+        assert "下一个工作日" in view.bot_messages[0]["text"]
+        for job_id in (SWEEP_JOB, SEND_JOB):
+            job = scheduler.get_job(job_id)
+            assert job.coalesce is True and job.misfire_grace_time is None
+        assert isinstance(scheduler._jobstores["default"], MemoryJobStore)
+    finally:
+        await stop_scheduler(scheduler)
+        await app.bot.session.close()
+    assert not scheduler.running
