@@ -107,13 +107,18 @@ async def demo_bot(sandbox: RunningSandbox) -> AsyncIterator[None]:
         yield
 
 
+def require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    if os.environ.get("TAIZHANG_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (TAIZHANG_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
 @pytest.fixture
 async def page(sandbox: RunningSandbox) -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if os.environ.get("TAIZHANG_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{reason} (TAIZHANG_REQUIRE_SERVICES=1)")
-        pytest.skip(reason)
+    require_chromium()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -166,15 +171,14 @@ async def test_a_person_chats_with_the_bot_in_the_browser(
 
 async def test_the_page_waits_for_a_bot_that_is_not_there_yet() -> None:
     """Before any bot connects the page says so instead of failing."""
+    require_chromium()
+    from playwright.async_api import async_playwright
+
     from sandbox.server import SandboxServer
 
     server = SandboxServer()
     await server.start()
     try:
-        if not CHROMIUM.exists():
-            pytest.skip("no chromium")
-        from playwright.async_api import async_playwright
-
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
                 executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
