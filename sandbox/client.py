@@ -491,6 +491,31 @@ class SimulatedUser:
         message = await self.client.share_contact(self.id, phone_number, chat_id=self.chat_id)
         return self._saw(message)
 
+    async def send_sticker(self) -> dict[str, Any]:
+        body = {"user_id": self.id, "sticker": True}
+        return self._saw(
+            await self.client._call("POST", f"/chats/{self.chat_id}/messages", json=body)
+        )
+
+    async def send_location(self, latitude: float, longitude: float) -> dict[str, Any]:
+        body = {"user_id": self.id, "location": {"latitude": latitude, "longitude": longitude}}
+        return self._saw(
+            await self.client._call("POST", f"/chats/{self.chat_id}/messages", json=body)
+        )
+
+    async def forge_press(
+        self, data: str, *, message_id: int | None = None, timeout: float = 5.0
+    ) -> Pressed:
+        """Send a callback query with any data, as a modified client could (no such button
+        needs to exist); waits for the bot's answer."""
+        view = await self.read_chat()
+        if view.messages:
+            self.seen_message_id = max(self.seen_message_id, view.messages[-1]["message_id"])
+        body = {"user_id": self.id, "data": data, "message_id": message_id, "forge": True}
+        result = await self.client._call("POST", f"/chats/{self.chat_id}/press", json=body)
+        query = await self.client.callback_query(result["callback_query_id"], timeout=timeout)
+        return Pressed(result["callback_query_id"], result["message_id"], data, query["answer"])
+
     async def tap(self, text: str) -> dict[str, Any]:
         """Tap a reply-keyboard button."""
         return self._saw(await self.client.tap_keyboard(self.id, text, chat_id=self.chat_id))

@@ -267,6 +267,13 @@ class ControlApi:
         if "contact" in body:
             phone = (body["contact"] or {}).get("phone_number")
             return users.share_contact(self.world, bot, log, user, phone)
+        if body.get("sticker"):
+            return users.send_sticker(self.world, bot, log, user)
+        if "location" in body:
+            where = body["location"] or {}
+            return users.send_location(
+                self.world, bot, log, user, float(where["latitude"]), float(where["longitude"])
+            )
         reply_to = body.get("reply_to_message_id")
         return users.send_text(self.world, bot, log, user, str(body.get("text", "")), reply_to)
 
@@ -304,6 +311,15 @@ class ControlApi:
         body = await _body(request)
         bot, log, user = self._actor(request, body)
         message_id = body.get("message_id")
+        if body.get("forge"):
+            return users.forge_callback(
+                self.world,
+                bot,
+                log,
+                user,
+                str(body.get("data") or ""),
+                _int(message_id, "message_id") if message_id is not None else None,
+            )
         return users.press_inline_button(
             self.world,
             bot,

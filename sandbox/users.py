@@ -156,6 +156,62 @@ def tap_keyboard_button(
     return send_text(world, bot, log, user, text)
 
 
+def send_sticker(world: World, bot: BotState, log: ChatLog, user: SimUser) -> dict[str, Any]:
+    """A sticker, as a phone sends one (the bot gets a message with `sticker`)."""
+    unique = secrets.token_hex(8)
+    sticker = {
+        "file_id": f"sticker-{unique}",
+        "file_unique_id": unique,
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "emoji": "👍",
+    }
+    return _post(world, bot, log, user, {"sticker": sticker})
+
+
+def send_location(
+    world: World, bot: BotState, log: ChatLog, user: SimUser, latitude: float, longitude: float
+) -> dict[str, Any]:
+    return _post(
+        world, bot, log, user, {"location": {"latitude": latitude, "longitude": longitude}}
+    )
+
+
+def forge_callback(
+    world: World,
+    bot: BotState,
+    log: ChatLog,
+    user: SimUser,
+    data: str,
+    message_id: int | None = None,
+) -> dict[str, Any]:
+    """A callback query with any data, as a modified client could send: no button is checked.
+
+    It rides on `message_id`, or on the newest bot message in the chat.
+    """
+    bot_messages = [m for m in log.messages.values() if m.sender_id == bot.id and not m.deleted]
+    stored = log.messages.get(message_id) if message_id else (bot_messages or [None])[-1]
+    if stored is None:
+        raise UserError("no bot message to attach the callback to")
+    query = CallbackQuery(
+        str(secrets.randbits(63)), user.id, log.id, stored.message["message_id"], data
+    )
+    bot.callback_queries[query.id] = query
+    payload = {
+        "id": query.id,
+        "from": user.to_json(),
+        "message": copy.deepcopy(stored.message),
+        "chat_instance": log.chat_instance,
+        "data": data,
+    }
+    world.enqueue(bot, "callback_query", payload)
+    world.touch(bot, log)
+    return query.to_json()
+
+
 def press_inline_button(
     world: World,
     bot: BotState,

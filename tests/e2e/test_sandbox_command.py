@@ -21,9 +21,16 @@ def free_port() -> int:
 async def test_sandbox_serves_the_web_chat_and_the_seeded_bot(tmp_path):
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "sandbox", "--port", str(port),
-        "--data-dir", str(tmp_path / "sandbox"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "sandbox",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(tmp_path / "sandbox"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "COLUMNS": "200"},
     )
     output = b""
