@@ -14,8 +14,6 @@ final. docs/delivery.md states what this guarantees.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import heapq
 import json
@@ -203,7 +201,6 @@ class SenderOptions:
     request_timeout: float = 30.0
     backoff_base: float = 2.0
     backoff_cap: float = 600.0
-    idle_poll: float = 1.0  # seconds between looks at the table when nothing is due
     staff_ids: tuple[int, ...] = ()
     default_language: str = "zh_CN"
 
@@ -234,7 +231,6 @@ class Sender:
         self.bucket = TokenBucket(self.options.rate_per_second, self.options.burst, self.clock)
         self.paused_until = 0.0  # monotonic; after a 429 nothing goes before this
         self._chat_free_at: dict[int, float] = {}
-        self._wake = asyncio.Event()
         self._stopping = False
         self._dialect: str | None = None
 
@@ -256,28 +252,9 @@ class Sender:
 
     # ------------------------------------------------------------ running
 
-    def wake(self) -> None:
-        """Look at the table now (the sweep calls this after queuing)."""
-        self._wake.set()
-
     def stop(self) -> None:
         """Finish the call in flight, give back the rest of the batch, and send no more."""
         self._stopping = True
-        self._wake.set()
-
-    async def run(self) -> None:
-        """Send until stopped; idle, look again every `idle_poll` seconds or when woken."""
-        self._stopping = False
-        while not self._stopping:
-            try:
-                handled = await self.run_once()
-            except Exception:  # a database hiccup must not end the sender
-                log.exception("outbox sender: a batch failed; trying again shortly")
-                handled = 0
-            if handled == 0 and not self._stopping:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.options.idle_poll)
 
     async def drain(
         self, *, follow_retries: bool = False, max_batches: int = 10_000
