@@ -49,7 +49,7 @@ async def _serve(host: str, port: int, data_dir: Path) -> None:
     seeded = await _prepare_database(database_url)
     server = SandboxServer(host, port, bot_username="taizhang_sandbox_bot")
     await server.start()
-    server.register_bot(SANDBOX_TOKEN)
+    server.register_bot(SANDBOX_TOKEN, first_name="台账助手")
     _add_people(server)
     stop = asyncio.Event()
     _stop_on_signals(stop)
