@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 
@@ -34,6 +35,27 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
+
+
+class CallableClock(SystemClock):
+    """Real waiting, but "now" from a function: the bot's own clock (bot.app.Clock)."""
+
+    def __init__(self, now: Callable[[], dt.datetime]) -> None:
+        self._now = now
+
+    def now(self) -> dt.datetime:
+        return self._now()
+
+
+def as_clock(clock: Any = None) -> Clock:
+    """A Clock from a Clock, from a function returning now, or the system clock for None."""
+    if clock is None:
+        return SystemClock()
+    if hasattr(clock, "now") and hasattr(clock, "sleep"):
+        return clock
+    if callable(clock):
+        return CallableClock(clock)
+    raise TypeError(f"not a clock: {clock!r}")
 
 
 class FakeClock:

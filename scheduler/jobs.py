@@ -16,12 +16,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scheduler.clock import Clock, SystemClock
+from scheduler.clock import Clock, as_clock
 from scheduler.outbox import Sender
 from scheduler.reminders import sweep
 
@@ -43,13 +44,16 @@ class ReminderScheduler(AsyncIOScheduler):
 def start_scheduler(
     app: Any,
     *,
-    clock: Clock | None = None,
+    clock: Clock | Callable[[], dt.datetime] | None = None,
     sweep_every: float = SWEEP_EVERY,
     send_every: float = SEND_EVERY,
     sender: Sender | None = None,
 ) -> AsyncIOScheduler:
-    """Start the sweep and sender jobs for an App (settings, sessions, bot); needs a loop."""
-    clock = clock or SystemClock()
+    """Start the sweep and sender jobs for an App (settings, sessions, bot); needs a loop.
+
+    `clock` is a scheduler.clock.Clock, or the bot's own clock (a function returning now).
+    """
+    clock = as_clock(clock)
     settings = app.settings
     scheduler = ReminderScheduler(timezone=settings.zone)
     scheduler.sender = sender or Sender.from_settings(app.sessions, app.bot, settings, clock=clock)

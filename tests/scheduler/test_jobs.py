@@ -41,3 +41,15 @@ async def test_the_jobs_sweep_and_send_until_stopped(
         await stop_scheduler(scheduler)
         await app.bot.session.close()
     assert not scheduler.running
+
+
+def test_the_bots_own_clock_function_serves_as_the_schedulers_clock() -> None:
+    import datetime as dt
+
+    from scheduler.clock import SystemClock, as_clock
+
+    moment = dt.datetime(2023, 10, 9, 2, 0, tzinfo=dt.UTC)
+    assert as_clock(lambda: moment).now() == moment
+    fake = FakeClock(moment)
+    assert as_clock(fake) is fake
+    assert isinstance(as_clock(None), SystemClock)
