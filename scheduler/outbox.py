@@ -279,9 +279,6 @@ class Sender:
             await self.clock.sleep(max(wait, 0.001))
         return report
 
-    async def run_once(self) -> int:
-        return (await self._run_batch()).handled
-
     async def _sleep(self, seconds: float) -> None:
         """Wait, in short steps so that stop() is heard within half a second."""
         while seconds > 0 and not self._stopping:

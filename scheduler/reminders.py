@@ -72,9 +72,6 @@ class RoundState:
     units: list[UnitFacts]
     snoozes: list[Snooze]
 
-    def unit(self, unit_id: int) -> UnitFacts:
-        return next(unit for unit in self.units if unit.unit_id == unit_id)
-
 
 # ---------------------------------------------------------------- reading the facts
 
