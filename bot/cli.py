@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_invite import invite_app
 from bot.cli_sandbox import sandbox_command
 
 T = TypeVar("T")
@@ -40,6 +41,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(units_app, name="units")
 app.add_typer(round_app, name="round")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(invite_app, name="invite")
 app.command("sandbox")(sandbox_command)
 
 console = Console()
