@@ -22,6 +22,15 @@ runner = CliRunner()
 
 
 @pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """SQLite only: nothing here is dialect-specific (the queries run on both elsewhere)."""
+    from storage.migrate import upgrade
+
+    upgrade(sqlite_url)
+    return sqlite_url
+
+
+@pytest.fixture
 def cli(database_url, monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("STAFF_IDS", "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
 
 from bot.settings import load_settings
@@ -11,6 +12,15 @@ from scheduler.clock import FakeClock
 from scheduler.jobs import SEND_JOB, SWEEP_JOB, start_scheduler, stop_scheduler
 from tests.scheduler.conftest import aiogram_bot, started_users
 from tests.scheduler.world import build_world
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """SQLite only: nothing here is dialect-specific (the queries run on both elsewhere)."""
+    from storage.migrate import upgrade
+
+    upgrade(sqlite_url)
+    return sqlite_url
 
 
 async def test_the_jobs_sweep_and_send_until_stopped(
