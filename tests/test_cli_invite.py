@@ -226,11 +226,15 @@ def test_username_from_the_environment_and_clear_refusals(cli, monkeypatch):
     assert link_in(cli("invite", "create", "--unit", "医保局").stdout)[1] == "office_env_bot"
 
 
-def test_unknown_unit_creates_nothing(cli, tmp_path):
+def test_unknown_unit_or_qr_folder_creates_nothing(cli, tmp_path):
     result = cli("invite", "create", "--unit", "无此单位", "--bot-username", BOT, ok=False)
     assert result.exit_code == 1 and "无此单位" in result.stderr
     assert "Traceback" not in result.output
     assert invites(cli) == [] and list(tmp_path.glob("*.png")) == []
+    nowhere = ("--qr", "no/such/x.png")
+    result = cli("invite", "create", "--unit", "医保局", "--bot-username", BOT, *nowhere, ok=False)
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+    assert invites(cli) == []
 
 
 def test_unit_and_all_units_exclude_each_other(cli):
