@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli_invite import invite_app
+from bot.cli_ledger import export_command, report_app
 from bot.cli_sandbox import sandbox_command
 
 T = TypeVar("T")
@@ -43,6 +44,8 @@ app.add_typer(round_app, name="round")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(invite_app, name="invite")
 app.command("sandbox")(sandbox_command)
+app.command("export")(export_command)
+app.add_typer(report_app, name="report")
 
 console = Console()
 err_console = Console(stderr=True)

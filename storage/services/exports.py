@@ -147,3 +147,20 @@ async def unit_form_docx(
         raise NotFound(f"{unit.name} answers for nothing in this round")
     payload = unit_form_bytes(data, unit.name, only_own_tasks=only_own_tasks)
     return f"{safe_filename(unit.name)}-{data.round_due.isoformat()}.docx", payload
+
+
+async def find_round_unit(session: AsyncSession, round_id: int, name: str) -> Unit:
+    """A unit of the round's plan directory by its name, short name or alias."""
+    from storage.services.invites import find_unit
+
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(f"no round {round_id} (see `taizhang round list`)")
+    plan = await session.get(Plan, round_.plan_id)
+    try:
+        return await find_unit(session, name, plan.directory_key or None)
+    except NotFound:
+        where = f"directory “{plan.directory_key}”" if plan.directory_key else "any directory"
+        raise NotFound(
+            f"no unit called “{name}” in {where} of plan {plan.key} (see `taizhang units list`)"
+        ) from None
