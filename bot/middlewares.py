@@ -14,13 +14,13 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.methods import TelegramMethod
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from storage.models import ProcessedUpdate
 from storage.services.dialog import update_session
-from storage.services.people import identify
+from storage.services.people import identify, set_reachable
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -93,6 +93,8 @@ class DatabaseSession(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is not None:
             identity = await identify(session, user.id, self.staff_ids)
+            if isinstance(getattr(event, "event", None), Message | CallbackQuery):
+                await set_reachable(session, user.id, True)  # they just wrote to us
             data["identity"] = identity
             data["chosen_language"] = identity.language
         try:

@@ -7,6 +7,7 @@ import logging
 
 from bot.app import App, Clock, build_app, register_commands
 from bot.settings import Settings
+from scheduler.jobs import start_scheduler, stop_scheduler
 from storage.migrate import ensure_current
 from storage.types import utcnow
 
@@ -23,11 +24,15 @@ async def run(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # one line per update is noise
     app = build_app(settings, clock)
+    scheduler = None
     try:
         await ensure_current(app.engine, settings.effective_database_url)
         await register_commands(app.bot, settings.default_locale)
+        scheduler = start_scheduler(app, clock=clock)  # reminders and the outbox sender
         await _poll(app, stop, polling_timeout)
     finally:
+        if scheduler is not None:
+            await stop_scheduler(scheduler)
         await app.close()
 
 

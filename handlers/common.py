@@ -5,10 +5,12 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.routes import Routes
+from storage.services import people
 
 router = Routes("common")
 
@@ -60,6 +62,15 @@ async def unknown_command(message: Message) -> None:
 @router.message()
 async def anything_else(message: Message) -> None:
     await message.answer(_("Send /report to fill in your unit's progress, or /help for help."))
+
+
+@router.my_chat_member(F.chat.type == "private")
+async def blocked_or_unblocked(update: ChatMemberUpdated, session: AsyncSession) -> None:
+    status = update.new_chat_member.status
+    blocked = status in ("kicked", "left")
+    await people.set_reachable(
+        session, update.from_user.id, not blocked, "blocked the bot" if blocked else ""
+    )
 
 
 @router.callback_query()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
@@ -28,7 +29,7 @@ from bot.settings import Settings
 from handlers import render
 from handlers.callbacks import STATUS_CODES, OverviewPage, RoundPick, SubmitAct, TaskAct, UnitPick
 from handlers.routes import Routes
-from scheduler.buttons import ReportButton
+from scheduler.buttons import ReportButton, SnoozeButton
 from storage.services import reporting
 from storage.services.people import Identity, Membership
 from storage.services.reporting import Actor, ReportError
@@ -214,6 +215,31 @@ async def from_reminder(
         await show_overview(query, session, callback_data.unit, callback_data.round, 0, state)
         return
     await open_card(query, session, callback_data.unit, callback_data.round, first.task_id, state)
+
+
+@router.callback_query(SnoozeButton.filter())
+async def snooze_reminder(
+    query: CallbackQuery,
+    callback_data: SnoozeButton,
+    session: AsyncSession,
+    identity: Identity,
+    now: dt.datetime,
+) -> None:
+    """The reminder's "remind me tomorrow": the next working day in the plan's time zone."""
+    from scheduler.reminders import snooze
+
+    membership = await member_or_refuse(query, identity, callback_data.unit)
+    if membership is None:
+        return
+    plan = await reporting.round_plan(session, callback_data.round)
+    today = now.astimezone(ZoneInfo(plan.timezone)).date()
+    day = await snooze(
+        session, membership.unit_id, callback_data.round, membership.contact_id, today
+    )
+    await query.answer(
+        _("All right: I will remind you again on {date}.").format(date=day.isoformat()),
+        show_alert=True,
+    )
 
 
 async def show_overview(

@@ -30,6 +30,9 @@ class Routes:
     def callback_query(self, *filters: Any) -> Callable:
         return self._on("callback_query", filters)
 
+    def my_chat_member(self, *filters: Any) -> Callable:
+        return self._on("my_chat_member", filters)
+
     def build(self) -> Router:
         router = Router(name=self.name)
         for observer, filters, handler in self._entries:

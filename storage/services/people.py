@@ -120,3 +120,22 @@ async def staff_recipients(
     for user_id in staff_ids:
         recipients.setdefault(user_id, (user_id, None))
     return list(recipients.values())
+
+
+async def set_reachable(
+    session: AsyncSession, telegram_user_id: int, reachable: bool, reason: str = ""
+) -> int:
+    """A person who writes to the bot (or unblocks it) can be reached again; one who blocks
+    it cannot. Returns how many contact rows changed."""
+    contacts = (
+        await session.exec(
+            select(Contact).where(
+                Contact.telegram_user_id == telegram_user_id, Contact.reachable.is_(not reachable)
+            )
+        )
+    ).all()
+    for contact in contacts:
+        contact.reachable = reachable
+        contact.unreachable_reason = "" if reachable else reason
+    await session.flush()
+    return len(contacts)

@@ -82,8 +82,13 @@ async def bind_sample_people(session: AsyncSession, people=SAMPLE_PEOPLE) -> Non
                 )
             ).first()
             if staff is None:
-                session.add(Staff(telegram_user_id=person.telegram_user_id,
-                                  chat_id=person.telegram_user_id, name=person.name))
+                session.add(
+                    Staff(
+                        telegram_user_id=person.telegram_user_id,
+                        chat_id=person.telegram_user_id,
+                        name=person.name,
+                    )
+                )
             continue
         unit = await find_unit(session, person.unit)
         exists = (
@@ -94,6 +99,12 @@ async def bind_sample_people(session: AsyncSession, people=SAMPLE_PEOPLE) -> Non
             )
         ).first()
         if exists is None:
-            session.add(Contact(unit_id=unit.id, telegram_user_id=person.telegram_user_id,
-                                chat_id=person.telegram_user_id, name=person.name))
+            session.add(
+                Contact(
+                    unit_id=unit.id,
+                    telegram_user_id=person.telegram_user_id,
+                    chat_id=person.telegram_user_id,
+                    name=person.name,
+                )
+            )
     await session.flush()
