@@ -21,6 +21,7 @@ from rich.table import Table
 
 from bot.cli_invite import invite_app
 from bot.cli_ledger import export_command, report_app
+from bot.cli_outbox import outbox_app, remind_app
 from bot.cli_sandbox import sandbox_command
 
 T = TypeVar("T")
@@ -46,6 +47,8 @@ app.add_typer(invite_app, name="invite")
 app.command("sandbox")(sandbox_command)
 app.command("export")(export_command)
 app.add_typer(report_app, name="report")
+app.add_typer(remind_app, name="remind")
+app.add_typer(outbox_app, name="outbox")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -494,6 +497,25 @@ def round_list(
             f"{r['submitted']}/{r['units']}",
         )
     console.print(table)
+
+
+@round_app.command("close")
+def round_close(
+    round_ref: Annotated[str, typer.Argument(metavar="ROUND", help="Round id or due date.")],
+    plan: Annotated[str | None, typer.Option(help="Plan key, when dates repeat.")] = None,
+    reopen: Annotated[bool, typer.Option("--reopen", help="Open the round again.")] = False,
+) -> None:
+    """Close a round: answers can no longer change (or --reopen it)."""
+
+    async def work(session):
+        from storage.services.rounds import find_round, set_round_status
+
+        round_ = await find_round(session, round_ref, plan)
+        round_ = await set_round_status(session, round_.id, "open" if reopen else "closed")
+        return round_.name, round_.status
+
+    name, status = run_with_session(work)
+    console.print(f"round {name}: {status}")
 
 
 # ---------------------------------------------------------------- calendar

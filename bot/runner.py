@@ -29,7 +29,10 @@ async def run(
         await ensure_current(app.engine, settings.effective_database_url)
         await register_commands(app.bot, settings.default_locale)
         scheduler = start_scheduler(app, clock=clock)  # reminders and the outbox sender
-        await _poll(app, stop, polling_timeout)
+        if settings.webhook.url:
+            await _serve_webhook(app, stop)
+        else:
+            await _poll(app, stop, polling_timeout)
     finally:
         if scheduler is not None:
             await stop_scheduler(scheduler)
@@ -53,3 +56,29 @@ async def _poll(app: App, stop: asyncio.Event | None, polling_timeout: int) -> N
     await stop.wait()
     await app.dispatcher.stop_polling()
     await polling
+
+
+async def _serve_webhook(app: App, stop: asyncio.Event | None) -> None:
+    """Telegram posts updates to WEBHOOK__URL; our server behind it checks the secret header."""
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
+
+    hook = app.settings.webhook
+    web_app = web.Application()
+    SimpleRequestHandler(
+        dispatcher=app.dispatcher, bot=app.bot, secret_token=hook.secret or None
+    ).register(web_app, path=hook.path)
+    setup_application(web_app, app.dispatcher, bot=app.bot)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    await web.TCPSite(runner, hook.listen_host, hook.listen_port).start()
+    await app.bot.set_webhook(
+        hook.url,
+        secret_token=hook.secret or None,
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
+    )
+    log.info("webhook at %s, listening on %s:%s", hook.url, hook.listen_host, hook.listen_port)
+    try:
+        await (stop or asyncio.Event()).wait()
+    finally:
+        await runner.cleanup()

@@ -14,7 +14,7 @@ from ledger.deadlines import Deadline, parse_deadline
 
 
 class Layout(StrEnum):
-    FILL_FORM = "fill-form"  # 填报版: 序号 重点工作 主要内容 量化指标 责任单位 完成时限 进展落实情况
+    FILL_FORM = "fill-form"  # 填报版: 序号 重点工作 主要内容 量化指标 责任单位 完成时限 进展
     DIVISION = "division"  # 任务分工: 序号 重点任务 具体措施 责任科室 完成时限 (+ 进展情况)
 
 

@@ -54,7 +54,7 @@ _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_plain)
 
 def load_yaml_text(text: str, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass: no arbitrary objects
     except LedgerError as err:
         raise err.located(source) from None
     except yaml.YAMLError as err:

@@ -198,3 +198,15 @@ def test_cli_starts_without_heavy_imports():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_round_close_and_reopen(cli):
+    load_samples(cli)
+    assert "closed" in cli("round", "close", "2023-08-10", "--plan", "xingqing-2023").stdout
+    rounds = json.loads(cli("round", "list", "--plan", "xingqing-2023", "--json").stdout)
+    assert [r["status"] for r in rounds] == ["closed", "open"]
+    cli("round", "close", "2023-08-10", "--plan", "xingqing-2023", "--reopen")
+    rounds = json.loads(cli("round", "list", "--plan", "xingqing-2023", "--json").stdout)
+    assert [r["status"] for r in rounds] == ["open", "open"]
+    missing = cli("round", "close", "2030-01-01", ok=False)
+    assert missing.exit_code == 1 and "no round" in missing.stderr
