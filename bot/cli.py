@@ -461,13 +461,27 @@ def round_add(
         raise fail(f"--due must be a date written YYYY-MM-DD, not {due!r}", 2) from None
 
     async def work(session):
+        from storage.services.calendar import load_work_calendar
         from storage.services.plans import add_round
 
         round_ = await add_round(session, plan, due_date, name)
-        return {"id": round_.id, "name": round_.name, "due": round_.due_date.isoformat()}
+        covered = (await load_work_calendar(session)).covered(due_date.year)
+        return {
+            "id": round_.id,
+            "name": round_.name,
+            "due": round_.due_date.isoformat(),
+            "calendar_loaded": covered,
+        }
 
     data = run_with_session(work)
     console.print(f"round {data['id']}: {data['name']} due {data['due']}")
+    if not data["calendar_loaded"]:
+        year = due_date.year
+        err_console.print(
+            f"[yellow]warning:[/] the holidays of {year} are not loaded: reminders count every "
+            f"weekday of {year} as a working day until `taizhang calendar import FILE`",
+            highlight=False,
+        )
 
 
 @round_app.command("list")

@@ -129,6 +129,12 @@ def remind_preview(
             raise ServiceError(f"reminder policy: {err}") from None
 
     result = _cli().run_with_session(work, commit=False)
+    for year in result.calendar_missing:
+        _cli().err_console.print(
+            f"[yellow]warning:[/] the holidays of {year} are not loaded: every weekday of {year} "
+            "counts as a working day until `taizhang calendar import FILE`",
+            highlight=False,
+        )
     if as_json:
         _cli().print_json([line.to_json() for line in result.lines])
         return

@@ -45,6 +45,10 @@ UNREACHABLE = N_(
     "Reminders will not reach them until they open the bot again."
 )
 A_CONTACT = N_("A contact")
+CALENDAR_MISSING = N_(
+    "The holidays of {year} are not loaded yet, so reminders count every weekday of {year} as "
+    "a working day. Load the State Council's schedule with `taizhang calendar import FILE`."
+)
 
 
 def _date(day: dt.date) -> str:
@@ -192,4 +196,25 @@ async def unreachable_notices(
                 payload={"chat_id": chat_id, "text": text, "parse_mode": "HTML"},
             )
         )
+    return messages
+
+
+def calendar_missing_messages(
+    years: Sequence[int],
+    recipients: Sequence[tuple[int, str | None]],
+    default_language: str = "zh_CN",
+) -> list[NewMessage]:
+    """Tell the staff, once per year, that a year's holidays are missing."""
+    messages = []
+    for year in years:
+        for chat_id, language in recipients:
+            _ = gettext_for(language or default_language)
+            messages.append(
+                NewMessage(
+                    dedupe_key=f"calendar-missing:{year}:{chat_id}",
+                    kind="staff_notice",
+                    chat_id=chat_id,
+                    payload={"chat_id": chat_id, "text": _(CALENDAR_MISSING).format(year=year)},
+                )
+            )
     return messages

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ledger.model import Status
 from ledger.workdays import WorkCalendar
 from scheduler.clock import Clock, SystemClock
-from scheduler.messages import escalation_messages, reminder_message
+from scheduler.messages import calendar_missing_messages, escalation_messages, reminder_message
 from scheduler.outbox import NewMessage, enqueue
 from scheduler.policy import (
     ContactFacts,
@@ -289,6 +289,7 @@ class SweepResult:
     escalations: int = 0  # escalation messages due now (one per staff chat)
     queued: int = 0  # of those, how many were new (the rest were queued before)
     unreachable: list[tuple[int, str]] = field(default_factory=list)  # (round, unit) not reached
+    calendar_missing: list[int] = field(default_factory=list)  # years without loaded holidays
 
 
 async def sweep(
@@ -324,6 +325,12 @@ async def sweep(
             )
             result.escalations += len(escalations)
             messages.extend(escalations)
+    missing_years = calendar.uncovered_years_seen()
+    if missing_years:
+        if recipients is None:
+            recipients = await staff_recipients(session, tuple(staff_ids))
+        messages.extend(calendar_missing_messages(missing_years, recipients, default_language))
+        result.calendar_missing = list(missing_years)
     result.queued = await enqueue(session, messages, now=now)
     return result
 
@@ -397,6 +404,7 @@ class Preview:
     lines: list[PreviewLine]
     submitted: list[str]  # units that submitted: no reminders
     no_contact: list[str]  # units with no reachable contact at all
+    calendar_missing: list[int] = field(default_factory=list)  # years counted by weekdays only
 
 
 async def preview(
@@ -427,6 +435,7 @@ async def preview(
         no_contact=[
             unit.name for unit in state.units if not unit.submitted and not unit.reachable_contacts
         ],
+        calendar_missing=calendar.uncovered_years_seen(),
     )
 
 

@@ -210,3 +210,24 @@ def test_round_close_and_reopen(cli):
     assert [r["status"] for r in rounds] == ["open", "open"]
     missing = cli("round", "close", "2030-01-01", ok=False)
     assert missing.exit_code == 1 and "no round" in missing.stderr
+
+
+def test_a_round_in_a_year_without_holidays_warns_until_they_are_loaded(cli, tmp_path):
+    from ledger.workdays import PACKAGE_YEARS
+
+    load_samples(cli)
+    year = PACKAGE_YEARS.stop  # the first year the calendar package does not know
+    added = cli("round", "add", "xingqing-2023", "--due", f"{year}-03-15")
+    assert f"holidays of {year} are not loaded" in added.stderr
+    preview = cli("remind", "preview", f"{year}-03-15", "--plan", "xingqing-2023", "--json")
+    assert f"holidays of {year} are not loaded" in preview.stderr
+    assert json.loads(preview.stdout)  # still a full preview: weekdays count, nothing crashes
+    calendar = tmp_path / f"calendar-{year}.yaml"
+    calendar.write_text(
+        f"year: {year}\nholidays:\n  - name: 春节\n    from: {year}-02-06\n    to: {year}-02-12\n"
+        f"workdays: []\n",
+        encoding="utf-8",
+    )
+    cli("calendar", "import", str(calendar))
+    again = cli("remind", "preview", f"{year}-03-15", "--plan", "xingqing-2023", "--json")
+    assert "not loaded" not in again.stderr
