@@ -22,6 +22,7 @@ class BotUnderTest:
     sandbox: RunningSandbox
     database_url: str
     staff_ids: list[int] = field(default_factory=list)
+    redis_url: str = ""
     round_id: int = 0
     previous_round_id: int = 0
     _task: asyncio.Task | None = None
@@ -39,6 +40,7 @@ class BotUnderTest:
             telegram_api_base=self.sandbox.base_url,
             database_url=self.database_url,
             staff_ids=self.staff_ids,
+            redis_url=self.redis_url,
         )
 
     async def prepare(self, today: dt.date | None = None) -> None:
