@@ -213,6 +213,32 @@ def units_list(
     console.print(table)
 
 
+@units_app.command("group")
+def units_group(
+    name: Annotated[str, typer.Argument(help="The group, e.g. 各决策单位.")],
+    member: Annotated[
+        list[str] | None, typer.Option("--member", "-m", help="A member unit (repeatable).")
+    ] = None,
+    directory: Annotated[str | None, typer.Option(help="Directory key.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Empty the group.")] = False,
+) -> None:
+    """Say which units a collective word (各决策单位, 各起草单位 …) means; plans follow."""
+    if not member and not clear:
+        raise fail("give the members with --member (repeatable), or --clear")
+
+    async def work(session):
+        from storage.services.directories import fill_group
+        from storage.services.plans import refresh_directory_plans
+
+        key, members = await fill_group(session, name, [] if clear else member or [], directory)
+        await refresh_directory_plans(session, key)
+        return key, members
+
+    key, members = run_with_session(work)
+    shown = "、".join(members) if members else "(empty)"
+    console.print(f"{key}: {name} = {shown}", highlight=False)
+
+
 # ---------------------------------------------------------------- plan
 
 

@@ -231,3 +231,21 @@ def test_a_round_in_a_year_without_holidays_warns_until_they_are_loaded(cli, tmp
     cli("calendar", "import", str(calendar))
     again = cli("remind", "preview", f"{year}-03-15", "--plan", "xingqing-2023", "--json")
     assert "not loaded" not in again.stderr
+
+
+def test_staff_fill_a_group_and_the_plan_follows(cli):
+    load_samples(cli)
+    shown = json.loads(cli("plan", "show", "xingqing-2023", "--json").stdout)
+    assert "各决策单位" in shown["pending_groups"]
+    result = cli("units", "group", "各决策单位", "-m", "政府办", "-m", "发改局")
+    assert "兴庆区人民政府办公室" in result.stdout
+    shown = json.loads(cli("plan", "show", "xingqing-2023", "--json").stdout)
+    task17 = next(t for t in shown["task_list"] if t["number"] == 17)
+    assert task17["responsible"] == ["兴庆区人民政府办公室", "兴庆区发展和改革局"]
+    assert "各决策单位" not in shown["pending_groups"]
+    # Importing the units file again (its group still empty) keeps what staff filled in.
+    cli("units", "import", str(sample_path("xingqing-units.yaml")))
+    shown = json.loads(cli("plan", "show", "xingqing-2023", "--json").stdout)
+    assert "各决策单位" not in shown["pending_groups"]
+    bad = cli("units", "group", "各决策单位", "-m", "不存在局", ok=False)
+    assert bad.exit_code == 1 and "不存在局" in bad.stderr

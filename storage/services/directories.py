@@ -242,3 +242,31 @@ async def list_units(
     for alias in alias_rows:
         aliases.setdefault(alias.unit_id, []).append(alias.alias)
     return [(d, u, aliases.get(u.id, [])) for d, u in rows]
+
+
+async def fill_group(
+    session: AsyncSession, name: str, members: list[str], directory_key: str | None = None
+) -> tuple[str, list[str]]:
+    """Set a group's members by unit names; returns (directory key, canonical member names)."""
+    from storage.services.errors import NotFound
+
+    query = select(UnitGroup, Directory).join(Directory, Directory.id == UnitGroup.directory_id)
+    query = query.where(UnitGroup.name == name)
+    if directory_key:
+        query = query.where(Directory.key == directory_key)
+    rows = (await session.exec(query)).all()
+    if not rows:
+        raise NotFound(f"no group “{name}” (groups are listed in the units file)")
+    if len(rows) > 1:
+        raise NotFound(f"several directories have a group “{name}”: give --directory")
+    group, directory = rows[0]
+    ledger = await _ledger_directory(session, directory.id)
+    unit_ids, names = [], []
+    for member in members:
+        unit = ledger.resolve(member)
+        if unit is None:
+            raise NotFound(f"no unit “{member}” in directory {directory.key}")
+        unit_ids.append(await _unit_id(session, directory.id, unit.name))
+        names.append(unit.name)
+    await set_group_members(session, group, unit_ids)
+    return directory.key, names
