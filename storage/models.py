@@ -255,6 +255,16 @@ class Submission(SQLModel, table=True):
     updated_at: dt.datetime = _created()
 
 
+class FormHeader(SQLModel, table=True):
+    """The 联系人 and 联系电话 a unit wrote on its form for a round (e.g. an imported form)."""
+
+    __tablename__ = "form_header"
+    round_id: int = Field(foreign_key="round.id", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    contact: str = ""
+    phone: str = ""
+
+
 class OutboxMessage(SQLModel, table=True):
     """A message the bot sends on its own; the dedupe key makes queuing it idempotent."""
 

@@ -11,6 +11,7 @@ from storage.models import (
     Assignment,
     Attachment,
     Contact,
+    FormHeader,
     Plan,
     ProgressEntry,
     Round,
@@ -58,9 +59,10 @@ async def round_data(
             continue
         units[unit.id] = unit
         answers[(unit.name, number)] = Answer(
-            task=number, text=entry.text, status=Status(entry.status), reason=entry.reason
+            task=number, text=entry.text, status=_printed_status(entry.status), reason=entry.reason
         )
     contacts = await _first_contacts(session, list(units))
+    contacts.update(await _form_headers(session, round_id))
     submissions = await _submissions(session, round_id, units)
     evidence = await _evidence(session, round_id) if with_evidence else []
     return RoundData(
@@ -77,6 +79,21 @@ async def round_data(
         evidence=evidence,
         timezone=plan_row.timezone,
     )
+
+
+def _printed_status(status: str) -> Status | None:
+    """The status a form prints in 【】: only what the text alone does not say.
+
+    Work under way is what a plain answer means on the official form, so it is printed as the
+    office writes it, without a mark; 已完成 and 不涉及 (with its reason) are marked.
+    """
+    printed = Status(status)
+    return printed if printed in (Status.DONE, Status.NOT_APPLICABLE) else None
+
+
+async def _form_headers(session: AsyncSession, round_id: int) -> dict[int, tuple[str, str]]:
+    rows = (await session.exec(select(FormHeader).where(FormHeader.round_id == round_id))).all()
+    return {h.unit_id: (h.contact, h.phone) for h in rows}
 
 
 async def _first_contacts(

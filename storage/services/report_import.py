@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ledger.model import Status
 from ledger.report import UnitReport
-from storage.models import Contact, Plan, Round, Task, Unit
+from storage.models import FormHeader, Plan, Round, Task, Unit
 from storage.services import reporting
 from storage.services.errors import NotFound, ServiceError
 from storage.services.invites import find_unit
@@ -44,7 +44,7 @@ async def import_report(
     if not name:
         raise ServiceError("the form names no 填报单位: give --unit")
     unit = await find_unit(session, name, plan.directory_key or None)
-    await _remember_contact_details(session, unit, report)
+    await _remember_form_header(session, round_id, unit, report)
     tasks = {
         t.number: t
         for t in (await session.exec(select(Task).where(Task.plan_id == plan.id))).all()
@@ -85,13 +85,15 @@ def _implied_status(text: str) -> Status:
     return Status.IN_PROGRESS if text.strip() else Status.NOT_STARTED
 
 
-async def _remember_contact_details(session: AsyncSession, unit: Unit, report: UnitReport) -> None:
-    """The form's 联系人 / 联系电话 fill in a contact of the unit that lacks them."""
-    if not report.contact:
+async def _remember_form_header(
+    session: AsyncSession, round_id: int, unit: Unit, report: UnitReport
+) -> None:
+    """The form's 联系人 / 联系电话 are printed again on the unit's form for this round."""
+    if not report.contact and not report.phone:
         return
-    contacts = (
-        await session.exec(select(Contact).where(Contact.unit_id == unit.id, Contact.active))
-    ).all()
-    for contact in contacts:
-        if contact.name == report.contact and not contact.phone and report.phone:
-            contact.phone = report.phone
+    header = await session.get(FormHeader, (round_id, unit.id))
+    if header is None:
+        header = FormHeader(round_id=round_id, unit_id=unit.id)
+        session.add(header)
+    header.contact, header.phone = report.contact, report.phone
+    await session.flush()
