@@ -261,6 +261,7 @@ def plan_import(
         raise fail(str(err)) from None
     for warning in warnings:
         err_console.print(f"[yellow]{file}:[/] {warning}", highlight=False)
+    _check_reminder_settings(file, plan)
 
     async def work(session):
         from storage.services.plans import import_plan
@@ -275,6 +276,21 @@ def plan_import(
     _print_import_result(file, result, dry_run)
     if strict and any(u.why == "unknown" for u in result.unresolved):
         raise fail("plan names units that are not in its directory (see above); nothing saved")
+
+
+def _check_reminder_settings(file: Path, plan) -> None:
+    """A plan's `reminders:` sections are checked now, not when the first reminder is due."""
+    from scheduler.policy import PolicyError, ReminderPolicy
+
+    settings = [("reminders", plan.reminders)]
+    settings += [(f"rounds {r.due}: reminders", r.reminders) for r in plan.rounds]
+    for place, values in settings:
+        if not values:
+            continue
+        try:
+            ReminderPolicy().with_changes(values)
+        except PolicyError as err:
+            raise fail(f"{file}: {place}: {err}") from None
 
 
 def _read_plan_file(file: Path, *, key: str | None, directory: str | None):

@@ -66,6 +66,7 @@ class RoundSpec:
 
     due: str  # ISO date
     name: str = ""
+    reminders: dict | None = None  # this round's own reminder settings, over the plan's
 
 
 @dataclass
@@ -81,6 +82,9 @@ class Plan:
     directory: str = ""  # which units directory names the plan's units
     timezone: str = "Asia/Shanghai"
     rounds: list[RoundSpec] = field(default_factory=list)
+    # Reminder settings for this plan's rounds (before, overdue_days, office_hours …), checked
+    # by the scheduler when the plan is imported; None: the defaults.
+    reminders: dict | None = None
 
     @property
     def has_sections(self) -> bool:

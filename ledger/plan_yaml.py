@@ -54,6 +54,7 @@ class _PlanReader:
             directory=self._text(data, "directory"),
             timezone=self._text(data, "timezone") or "Asia/Shanghai",
             rounds=self._rounds(data),
+            reminders=self._reminders(data),
         )
         for task in plan.tasks():
             self._check_deadline(task, plan.year)
@@ -96,8 +97,20 @@ class _PlanReader:
                 dt.date.fromisoformat(due)
             except ValueError:
                 raise self.fail(f"报送日期“{due}”应写成 YYYY-MM-DD", node) from None
-            rounds.append(RoundSpec(due=due, name=self._text(node, "name")))
+            rounds.append(
+                RoundSpec(due=due, name=self._text(node, "name"), reminders=self._reminders(node))
+            )
         return rounds
+
+    def _reminders(self, data: dict) -> dict | None:
+        value = data.get("reminders")
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.fail(
+                "“reminders”应为一个映射（before、overdue_days、office_hours …）", data
+            )
+        return _plain(value)
 
     def _list(self, node: dict, key: str, required: bool = False) -> list:
         value = node.get(key)
@@ -167,6 +180,16 @@ class _PlanReader:
             raise self.fail(f"序号 {task.number} 的完成时限：{err.message}") from None
 
 
+def _plain(value: Any) -> Any:
+    """Mappings and lists as plain dict and list (the reader's line-remembering kinds are not
+    wanted in a stored setting)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def plan_to_data(plan: Plan) -> dict[str, Any]:
     data: dict[str, Any] = {"format": PLAN_FORMAT, "key": plan.key, "title": plan.title}
     optional = {
@@ -181,6 +204,8 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
     data.update({k: v for k, v in optional.items() if v not in ("", None)})
     if plan.rounds:
         data["rounds"] = [_round_data(r) for r in plan.rounds]
+    if plan.reminders:
+        data["reminders"] = plan.reminders
     if plan.has_sections:
         data["sections"] = [
             {"title": s.title, "items": [_item_data(i) for i in s.items]} for s in plan.sections
@@ -190,8 +215,13 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
     return data
 
 
-def _round_data(spec: RoundSpec) -> dict[str, str]:
-    return {"due": spec.due, **({"name": spec.name} if spec.name else {})}
+def _round_data(spec: RoundSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {"due": spec.due}
+    if spec.name:
+        data["name"] = spec.name
+    if spec.reminders:
+        data["reminders"] = spec.reminders
+    return data
 
 
 def _item_data(item: Item) -> dict[str, Any]:

@@ -249,3 +249,44 @@ def test_staff_fill_a_group_and_the_plan_follows(cli):
     assert "各决策单位" not in shown["pending_groups"]
     bad = cli("units", "group", "各决策单位", "-m", "不存在局", ok=False)
     assert bad.exit_code == 1 and "不存在局" in bad.stderr
+
+
+def test_plan_file_reminder_settings_are_checked_stored_and_used(cli, tmp_path):
+    load_samples(cli)
+    text = sample_path("xingqing-2023.yaml").read_text(encoding="utf-8")
+    good = tmp_path / "with-reminders.yaml"
+    good.write_text(
+        text + "reminders:\n  before: [3]\n  overdue_days: 0\n  escalate: false\n",
+        encoding="utf-8",
+    )
+    cli("plan", "import", str(good))
+    preview = json.loads(
+        cli("remind", "preview", "2023-12-01", "--plan", "xingqing-2023", "--json").stdout
+    )
+    round_steps = {
+        (line["date"], line["step"]) for line in preview if not line["step"].startswith("task-")
+    }
+    # 3 working days before Friday 2023-12-01, the morning of the deadline, nothing after.
+    assert round_steps == {("2023-11-28", "before-3"), ("2023-12-01", "due")}
+    out = tmp_path / "back.yaml"
+    cli("plan", "export", "xingqing-2023", "-o", str(out))
+    assert "before:" in out.read_text(encoding="utf-8")
+    bad = tmp_path / "bad-reminders.yaml"
+    bad.write_text(text + "reminders:\n  office_hours: 18:00-09:00\n", encoding="utf-8")
+    result = cli("plan", "import", str(bad), ok=False)
+    assert result.exit_code == 1 and "office_hours" in result.stderr
+
+
+def test_a_round_in_the_plan_file_can_have_its_own_reminders(cli, tmp_path):
+    load_samples(cli)
+    text = sample_path("xingqing-2023.yaml").read_text(encoding="utf-8")
+    text = text.replace("  - due: 2023-12-01", "  - due: 2023-12-01\n    reminders: {before: [1]}")
+    assert "before: [1]" in text
+    edited = tmp_path / "round-reminders.yaml"
+    edited.write_text(text, encoding="utf-8")
+    cli("plan", "import", str(edited))
+    preview = json.loads(
+        cli("remind", "preview", "2023-12-01", "--plan", "xingqing-2023", "--json").stdout
+    )
+    before = {(x["date"], x["step"]) for x in preview if x["step"].startswith("before")}
+    assert before == {("2023-11-30", "before-1")}

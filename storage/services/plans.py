@@ -95,6 +95,8 @@ async def import_plan(session: AsyncSession, source: lm.Plan) -> PlanImportResul
         "directory_id": directory.id if directory else None,
         "timezone": source.timezone,
     }
+    if source.reminders is not None:  # without the section, settings made by command stay
+        header["reminder_policy"] = source.reminders
     if plan is None:
         plan = Plan(key=source.key, **header)
         session.add(plan)
@@ -218,10 +220,13 @@ async def _sync_rounds(session: AsyncSession, plan: Plan, source: lm.Plan) -> li
             )
         ).first()
         if existing is None:
-            session.add(_new_round(plan, due, spec.name))
+            existing = _new_round(plan, due, spec.name)
+            session.add(existing)
             created.append(spec.due)
         elif spec.name and existing.name != spec.name:
             existing.name = spec.name
+        if spec.reminders is not None and existing.reminder_policy != spec.reminders:
+            existing.reminder_policy = spec.reminders
     await session.flush()
     return created
 
@@ -239,7 +244,9 @@ def default_round_name(due: dt.date) -> str:
 def _round_spec(round_: Round) -> lm.RoundSpec:
     """A round as the plan file writes it: a default name is left out, as the file had it."""
     name = "" if round_.name == default_round_name(round_.due_date) else round_.name
-    return lm.RoundSpec(due=round_.due_date.isoformat(), name=name)
+    return lm.RoundSpec(
+        due=round_.due_date.isoformat(), name=name, reminders=round_.reminder_policy
+    )
 
 
 def _new_round(plan: Plan, due: dt.date, name: str = "") -> Round:
@@ -453,6 +460,7 @@ async def load_ledger_plan(session: AsyncSession, key: str) -> lm.Plan:
         directory=plan.directory_key,
         timezone=plan.timezone,
         rounds=[_round_spec(r) for r in rounds],
+        reminders=plan.reminder_policy,
     )
 
 
