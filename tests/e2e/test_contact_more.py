@@ -62,3 +62,38 @@ async def test_dialog_state_in_redis_survives_a_restart(taizhang_on_redis):
     assert "已保存" in text_of(await zhou.wait_for_reply())
     await press(zhou, "✅ 完成")
     await screen(zhou, "序号 1", "重启之后继续写。")
+
+
+async def test_sharing_a_phone_number_is_optional_and_kept(taizhang):
+    from sqlmodel import select
+
+    from storage.models import Contact
+
+    zhou = await taizhang.sandbox.client.create_user(
+        "周琪", language_code="zh-hans", phone_number="+8613800000001"
+    )
+    await zhou.start(await taizhang.invite("医保局"))
+    await zhou.wait_for_reply()
+    await message_with(zhou, "分享您的手机号")
+    assert "📱 分享我的手机号" in (await zhou.read_chat()).keyboard_buttons()
+    await zhou.tap("📱 分享我的手机号")
+    assert "手机号已保存" in text_of(await zhou.wait_for_reply())
+
+    async def phone(session):
+        return (await session.exec(select(Contact.phone))).one()
+
+    assert await taizhang.query(phone) == "+8613800000001"
+
+
+async def test_commands_are_registered_in_both_languages(taizhang):
+    calls = await taizhang.sandbox.client.calls("setMyCommands")
+    import json
+
+    by_language = {
+        c["params"].get("language_code"): json.loads(c["params"]["commands"]) for c in calls
+    }
+    assert set(by_language) >= {None, "zh", "en"}
+    names = {c["command"] for c in by_language["en"]}
+    assert names == {"start", "report", "cancel", "language", "help"}
+    assert any("填报" in c["description"] for c in by_language["zh"])
+    assert any("Report" in c["description"] for c in by_language["en"])
