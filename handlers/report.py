@@ -44,7 +44,8 @@ class Report(StatesGroup):
     reason = State()  # the next message is why the task does not apply
 
 
-def refusal(error: ReportError) -> str:
+def refusal(error: ReportError, *, as_html: bool = True) -> str:
+    """The refusal in the person's language; `as_html=False` for a popup (plain text)."""
     messages = {
         "round_missing": _("This round no longer exists."),
         "round_closed": _("The round “{name}” is closed: answers can no longer be changed."),
@@ -60,7 +61,8 @@ def refusal(error: ReportError) -> str:
         "file_too_big": _("The file is larger than {limit_mb} MB, more than a bot can receive."),
         "nothing_to_report": _("Your unit has no tasks in this round."),
     }
-    return messages.get(error.code, _("That did not work.")).format(**error.params)
+    params = {k: render.esc(str(v)) if as_html else v for k, v in error.params.items()}
+    return messages.get(error.code, _("That did not work.")).format(**params)
 
 
 def actor_for(membership: Membership, now: dt.datetime | None = None) -> Actor:
@@ -299,7 +301,7 @@ async def task_action(
     try:
         await _task_action(query, callback_data, session, actor_for(membership, now), state)
     except ReportError as error:
-        await query.answer(refusal(error), show_alert=True)
+        await query.answer(refusal(error, as_html=False), show_alert=True)
 
 
 async def _task_action(
@@ -397,6 +399,7 @@ async def _start_writing(
     state: FSMContext,
     answered: bool = False,
 ) -> None:
+    await reporting.ensure_open(session, cb.round)
     card = await reporting.card(session, cb.round, cb.unit, cb.task)
     if not answered:
         await query.answer()
@@ -573,7 +576,7 @@ async def submit_action(
         else:
             await query.answer(_("That button is no longer in use."), show_alert=True)
     except ReportError as error:
-        await query.answer(refusal(error), show_alert=True)
+        await query.answer(refusal(error, as_html=False), show_alert=True)
 
 
 async def send_preview(

@@ -185,6 +185,11 @@ async def _round(session: AsyncSession, round_id: int, *, must_be_open: bool = T
     return round_
 
 
+async def ensure_open(session: AsyncSession, round_id: int) -> None:
+    """Refuse to start changing answers in a round that is closed."""
+    await _round(session, round_id)
+
+
 async def _unit_tasks(session: AsyncSession, plan_id: int, unit_id: int) -> list[tuple[Task, str]]:
     rows = (
         await session.exec(

@@ -235,3 +235,21 @@ async def test_the_whole_journey_in_english(taizhang):
     await screen(tom, "语言已设置为中文")
     await tom.send("/report")
     await screen(tom, "已填 1 /")
+
+
+async def test_buttons_of_a_closed_round_are_refused_politely(taizhang):
+    from storage.services.rounds import set_round_status
+
+    zhou = await taizhang.contact("周琪")
+    await open_task(zhou, 1)
+
+    async def close(session):
+        await set_round_status(session, taizhang.round_id, "closed")
+        await session.commit()
+
+    await taizhang.query(close)
+    assert "已结束" in await press(zhou, "已完成")
+    assert "已结束" in await press(zhou, "✍️ 填写进展")
+    await zhou.send("结束后还想写。")  # the card was open: text is refused too
+    assert "已结束" in text_of(await zhou.wait_for_reply())
+    assert await entry_text(taizhang, 1) is None
