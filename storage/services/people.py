@@ -83,21 +83,6 @@ async def set_language(
     await session.flush()
 
 
-async def remember_staff_chat(
-    session: AsyncSession, telegram_user_id: int, chat_id: int, name: str
-) -> Staff:
-    """Staff listed in STAFF_IDS get a row the first time they write, so notices can reach them."""
-    staff = (
-        await session.exec(select(Staff).where(Staff.telegram_user_id == telegram_user_id))
-    ).first()
-    if staff is None:
-        staff = Staff(telegram_user_id=telegram_user_id)
-        session.add(staff)
-    staff.chat_id, staff.name = chat_id, staff.name or name
-    await session.flush()
-    return staff
-
-
 async def set_phone(session: AsyncSession, telegram_user_id: int, phone: str) -> int:
     contacts = (
         await session.exec(select(Contact).where(Contact.telegram_user_id == telegram_user_id))

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +18,6 @@ from ledger.model import Status
 from storage.models import (
     Assignment,
     Attachment,
-    Contact,
     Item,
     Plan,
     ProgressEntry,
@@ -626,16 +624,6 @@ async def revisions_of(
 async def round_plan(session: AsyncSession, round_id: int) -> Plan:
     round_ = await _round(session, round_id, must_be_open=False)
     return await session.get(Plan, round_.plan_id)
-
-
-async def count_contacts(session: AsyncSession, unit_id: int) -> int:
-    return (
-        await session.exec(
-            select(func.count())
-            .select_from(Contact)
-            .where(Contact.unit_id == unit_id, Contact.active.is_(True))
-        )
-    ).one()
 
 
 @dataclass
