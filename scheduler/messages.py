@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -143,6 +143,30 @@ def escalation_text(escalation: Escalation, round_name: str, due: dt.date, _) ->
     return "\n".join(lines)
 
 
+def to_staff(
+    recipients: Sequence[tuple[int, str | None]],
+    *,
+    key: str,
+    kind: str,
+    render: Callable[[Callable[[str], str]], str],
+    default_language: str = "zh_CN",
+) -> list[NewMessage]:
+    """One HTML message to each staff chat, rendered in its language; `key` + chat id is the
+    dedupe key, so each is queued once."""
+    messages = []
+    for chat_id, language in recipients:
+        text = render(gettext_for(language or default_language))
+        messages.append(
+            NewMessage(
+                dedupe_key=f"{key}:{chat_id}",
+                kind=kind,
+                chat_id=chat_id,
+                payload={"chat_id": chat_id, "text": text, "parse_mode": "HTML"},
+            )
+        )
+    return messages
+
+
 def escalation_messages(
     escalation: Escalation,
     *,
@@ -152,20 +176,13 @@ def escalation_messages(
     default_language: str = "zh_CN",
 ) -> list[NewMessage]:
     """One message to each staff chat, once per round."""
-    messages = []
-    for chat_id, language in recipients:
-        text = escalation_text(
-            escalation, round_name, due, gettext_for(language or default_language)
-        )
-        messages.append(
-            NewMessage(
-                dedupe_key=f"escalation:{escalation.round_id}:{chat_id}",
-                kind="escalation",
-                chat_id=chat_id,
-                payload={"chat_id": chat_id, "text": text, "parse_mode": "HTML"},
-            )
-        )
-    return messages
+    return to_staff(
+        recipients,
+        key=f"escalation:{escalation.round_id}",
+        kind="escalation",
+        render=lambda _: escalation_text(escalation, round_name, due, _),
+        default_language=default_language,
+    )
 
 
 async def unreachable_notices(
@@ -180,23 +197,21 @@ async def unreachable_notices(
     default_language: str = "zh_CN",
 ) -> list[NewMessage]:
     """Tell every staff member that a contact blocked the bot (once per time it happens)."""
-    messages = []
-    for chat_id, language in await staff_recipients(session, tuple(staff_ids)):
-        _ = gettext_for(language or default_language)
-        text = _(UNREACHABLE).format(
+
+    def render(_: Callable[[str], str]) -> str:
+        return _(UNREACHABLE).format(
             contact=html.escape(contact_name) or _(A_CONTACT),
             unit=html.escape(unit_name),
             reason=html.escape(reason),
         )
-        messages.append(
-            NewMessage(
-                dedupe_key=f"unreachable:{contact_id}:{cause}:{chat_id}",
-                kind="staff_notice",
-                chat_id=chat_id,
-                payload={"chat_id": chat_id, "text": text, "parse_mode": "HTML"},
-            )
-        )
-    return messages
+
+    return to_staff(
+        await staff_recipients(session, tuple(staff_ids)),
+        key=f"unreachable:{contact_id}:{cause}",
+        kind="staff_notice",
+        render=render,
+        default_language=default_language,
+    )
 
 
 def calendar_missing_messages(
@@ -205,16 +220,14 @@ def calendar_missing_messages(
     default_language: str = "zh_CN",
 ) -> list[NewMessage]:
     """Tell the staff, once per year, that a year's holidays are missing."""
-    messages = []
-    for year in years:
-        for chat_id, language in recipients:
-            _ = gettext_for(language or default_language)
-            messages.append(
-                NewMessage(
-                    dedupe_key=f"calendar-missing:{year}:{chat_id}",
-                    kind="staff_notice",
-                    chat_id=chat_id,
-                    payload={"chat_id": chat_id, "text": _(CALENDAR_MISSING).format(year=year)},
-                )
-            )
-    return messages
+    return [
+        message
+        for year in years
+        for message in to_staff(
+            recipients,
+            key=f"calendar-missing:{year}",
+            kind="staff_notice",
+            render=lambda _, year=year: _(CALENDAR_MISSING).format(year=year),
+            default_language=default_language,
+        )
+    ]

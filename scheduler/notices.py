@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from locales import N_, gettext_for
+from locales import N_
+from scheduler.messages import to_staff
 from scheduler.outbox import enqueue
 from storage.services.people import Membership, staff_recipients
 from storage.services.reporting import Overview, Receipt
@@ -29,9 +31,8 @@ async def notify_staff_of_submission(
     """One notice per staff member per submitted version; returns how many were queued."""
     if not receipt.first and not receipt.changes:
         return 0  # submitting again without changes tells the office nothing new
-    queued = 0
-    for chat_id, language in await staff_recipients(session, staff_ids):
-        _ = gettext_for(language or "zh_CN")
+
+    def render(_: Callable[[str], str]) -> str:
         text = _(SUBMITTED).format(
             unit=html.escape(summary.unit_name),
             round=html.escape(summary.round_name),
@@ -44,12 +45,12 @@ async def notify_staff_of_submission(
         )
         if receipt.changes:
             text += "\n" + _(CHANGED).format(numbers=", ".join(map(str, receipt.changes)))
-        key = f"submission:{summary.round_id}:{membership.unit_id}:v{receipt.version}:{chat_id}"
-        queued += await enqueue(
-            session,
-            dedupe_key=key,
-            kind="staff_notice",
-            chat_id=chat_id,
-            payload={"text": text, "parse_mode": "HTML"},
-        )
-    return queued
+        return text
+
+    messages = to_staff(
+        await staff_recipients(session, staff_ids),
+        key=f"submission:{summary.round_id}:{membership.unit_id}:v{receipt.version}",
+        kind="staff_notice",
+        render=render,
+    )
+    return await enqueue(session, messages)
