@@ -110,6 +110,14 @@ def invite_problem_text(problem: invites.InviteProblem) -> str:
 
 @router.message(CommandStart())
 async def start(message: Message, identity: Identity) -> None:
+    if identity.staff is not None and not identity.is_contact:
+        await message.answer(
+            _(
+                "You are registered as office staff: notices of submissions, late units and "
+                "unreachable contacts arrive in this chat."
+            )
+        )
+        return
     if identity.is_contact:
         units = "、".join(esc(m.unit_name) for m in identity.memberships)
         await message.answer(

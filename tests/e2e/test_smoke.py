@@ -15,3 +15,13 @@ async def test_invite_binds_and_greets_with_unit_name(taizhang):
     await user.start(await taizhang.invite("医保局"))
     reply = await user.wait_for_reply()
     assert "兴庆区医疗保障局" in reply["text"]
+
+
+async def test_staff_are_greeted_as_staff(taizhang):
+    from tests.e2e.conftest import STAFF_ID
+
+    staff = await taizhang.sandbox.client.create_user(
+        "张主任", user_id=STAFF_ID, language_code="zh-hans"
+    )
+    await staff.start()
+    assert "办公室工作人员" in (await staff.wait_for_reply())["text"]
