@@ -7,26 +7,15 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
 from bot.cli import app
 from ledger.samples import sample_path
-
-runner = CliRunner()
+from tests.cli_helpers import make_cli, runner
 
 
 @pytest.fixture
 def cli(database_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(app, list(args))
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return invoke
+    return make_cli(database_url, monkeypatch, tmp_path)
 
 
 def load_samples(cli) -> None:

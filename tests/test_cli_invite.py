@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.cli_invite import BadExpiry, parse_expires
 from ledger.samples import sample_path
+from tests.cli_helpers import in_database, make_cli, runner
 from tests.sandbox_fixtures import sandbox, sandbox_factory  # noqa: F401
 
-runner = CliRunner()
 LINK = re.compile(r"^https://t\.me/(?P<bot>\w+)\?start=(?P<token>\S+)$", re.MULTILINE)
 START_PARAMETER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 BOT = "taizhang_bot"
@@ -27,17 +26,13 @@ BOT = "taizhang_bot"
 
 @pytest.fixture
 def cli(database_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    for name in ("BOT_TOKEN", "BOT_USERNAME", "TELEGRAM_API_BASE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray .env; QR files land here
-
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(app, list(args))
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
+    # QR files land in tmp_path; the bot's name must come from the options under test.
+    invoke = make_cli(
+        database_url,
+        monkeypatch,
+        tmp_path,
+        unset=("BOT_TOKEN", "BOT_USERNAME", "TELEGRAM_API_BASE"),
+    )
     invoke("units", "import", str(sample_path("xingqing-units.yaml")))
     return invoke
 
@@ -51,23 +46,6 @@ def link_in(output: str) -> tuple[str, str, str]:
 
 def invites(cli) -> list[dict[str, Any]]:
     return json.loads(cli("invite", "list", "--json").stdout)
-
-
-def on_database(url: str, work):
-    """Run `work(session)` on the test database, committed."""
-    from storage.db import make_engine, make_session_factory
-
-    async def main():
-        engine = make_engine(url)
-        try:
-            async with make_session_factory(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 def invite_table(url: str) -> list[dict[str, Any]]:
@@ -339,7 +317,7 @@ def test_list_shows_states_and_revoke_changes_them(cli, database_url):
         (await session.get(Invite, 2)).expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
         (await session.get(Invite, 3)).uses = 1
 
-    on_database(database_url, age)
+    in_database(database_url, age)
     listed = invites(cli)
     assert [i["state"] for i in listed] == ["revoked", "expired", "used_up", "active"]
     assert listed[0]["revoked_at"] and [i["uses"] for i in listed] == [0, 0, 1, 0]

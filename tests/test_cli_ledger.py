@@ -3,7 +3,6 @@ their own (SQLite, and PostgreSQL when it runs)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import json
@@ -13,17 +12,15 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from typer.testing import CliRunner
 
-from bot.cli import app
 from ledger import pdf
 from ledger.docx_forms import unit_form_bytes
 from ledger.plan_yaml import load_plan
 from ledger.report import Answer, load_report
 from ledger.rounddata import RoundData, UnitInfo
 from ledger.samples import sample_path
+from tests.cli_helpers import in_database, make_cli
 
-runner = CliRunner()
 YIBAO = "兴庆区医疗保障局"
 REPORT = sample_path("xingqing-2023-yibao-report.yaml")
 SEED_TASKS = [1, 3, 6, 12, 13, 14, 15, 22, 25, 29]
@@ -31,19 +28,6 @@ OFFICE_REQUIRED = (
     os.environ.get("TAIZHANG_REQUIRE_SERVICES") == "1"
     and os.environ.get("TAIZHANG_REQUIRE_OFFICE") == "1"
 )
-
-
-def make_cli(url: str, monkeypatch, folder: Path):
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.chdir(folder)  # default output names land here; no stray .env
-
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(app, list(args))
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return invoke
 
 
 def load_ledger(cli) -> None:
@@ -57,21 +41,6 @@ def ledger(database_url, monkeypatch, tmp_path):
     cli = make_cli(database_url, monkeypatch, tmp_path)
     load_ledger(cli)
     return cli
-
-
-def in_database(url: str, work):
-    """Run `work(session)` on the test database and return what it returns."""
-    from storage.db import make_engine, make_session_factory
-
-    async def main():
-        engine = make_engine(url)
-        try:
-            async with make_session_factory(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 def import_json(cli, *args: str, ok: bool = True):

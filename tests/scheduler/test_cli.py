@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from bot.cli_outbox import outbox_app, remind_app
 from scheduler.clock import FakeClock
 from scheduler.outbox import NewMessage, enqueue
-from storage.db import make_engine, make_session_factory
+from tests.cli_helpers import in_database, make_cli
 from tests.scheduler.world import build_world, submit
 
 app = typer.Typer()
 app.add_typer(remind_app, name="remind")
 app.add_typer(outbox_app, name="outbox")
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -32,31 +29,8 @@ def database_url(sqlite_url: str) -> str:
 
 @pytest.fixture
 def cli(database_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("STAFF_IDS", "")
-    monkeypatch.chdir(tmp_path)  # no stray .env
-
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(app, list(args))
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return invoke
-
-
-def in_database(database_url: str, work):
-    async def run():
-        engine = make_engine(database_url)
-        try:
-            async with make_session_factory(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    return make_cli(database_url, monkeypatch, tmp_path)
 
 
 @pytest.fixture
