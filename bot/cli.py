@@ -312,7 +312,6 @@ def _read_plan_file(file: Path, *, key: str | None, directory: str | None):
 
 
 def _print_import_result(file: Path, result, dry_run: bool) -> None:
-    verb = "would be" if dry_run else ""
     counts = result.counts
     console.print(
         f"{file}: plan [bold]{result.key}[/] — {counts['sections']} sections, "
@@ -341,9 +340,9 @@ def _print_import_result(file: Path, result, dry_run: bool) -> None:
                 else None
             ),
         ]
-        console.print(f"{verb} ".lstrip() + ", ".join(p for p in parts if p))
+        console.print(", ".join(p for p in parts if p))
     if dry_run:
-        console.print("[yellow]dry run: nothing was saved[/]")
+        console.print("[yellow]dry run: the changes above were not saved[/]")
     _print_unresolved(result.unresolved)
 
 
