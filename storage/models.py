@@ -255,6 +255,42 @@ class Submission(SQLModel, table=True):
     updated_at: dt.datetime = _created()
 
 
+class SubmissionVersion(SQLModel, table=True):
+    """One submitted version of a unit's report for a round: when, by whom, from where.
+
+    Every version is kept; its answers (`SubmittedAnswer`) are what the archive prints.
+    """
+
+    __tablename__ = "submission_version"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    version: int
+    at: dt.datetime = Field(sa_type=UTCDateTime)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    by_label: str = ""  # e.g. 周琪, or the label an import was given
+    source: str = "bot"  # bot | import
+    file_name: str = ""  # the imported file
+
+
+class SubmittedAnswer(SQLModel, table=True):
+    """A unit's answer for one task as it stood in one submitted version."""
+
+    __tablename__ = "submitted_answer"
+    __table_args__ = (UniqueConstraint("version_id", "task_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="submission_version.id", index=True)
+    task_id: int = Field(foreign_key="task.id")
+    status: str = "not_started"
+    text: str = ""
+    reason: str = ""
+    entry_version: int = 0  # ProgressEntry.version when it was submitted
+    evidence: list = Field(  # ids of the attachments that were part of it
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+
+
 class FormHeader(SQLModel, table=True):
     """The 联系人 and 联系电话 a unit wrote on its form for a round (e.g. an imported form)."""
 
