@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ledger.text import clean_text
 from storage.models import Contact, DialogState, Directory, Invite, Unit, UnitAlias
 from storage.services.errors import NotFound, ServiceError
 from storage.types import utcnow
@@ -127,6 +128,7 @@ async def redeem_invite(
 ) -> tuple[Contact, Unit, bool]:
     """Bind the account to the invite's unit: (contact, unit, newly bound)."""
     now = now or utcnow()
+    name = " ".join(clean_text(name).split())  # one line, no control characters
     await _check_throttle(session, telegram_user_id, now)
     invite = (
         await session.exec(select(Invite).where(Invite.token_hash == token_hash(token)))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ledger.text import clean_text
 from storage.models import Contact, Staff, Unit
 
 
@@ -84,6 +85,7 @@ async def set_language(
 
 
 async def set_phone(session: AsyncSession, telegram_user_id: int, phone: str) -> int:
+    phone = " ".join(clean_text(phone).split())
     contacts = (
         await session.exec(select(Contact).where(Contact.telegram_user_id == telegram_user_id))
     ).all()

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ledger.model import Status
 from ledger.report import UnitReport
+from ledger.text import clean_text
 from storage.models import FormHeader, Plan, Round, Task, Unit
 from storage.services import reporting
 from storage.services.errors import NotFound, ServiceError
@@ -95,5 +96,6 @@ async def _remember_form_header(
     if header is None:
         header = FormHeader(round_id=round_id, unit_id=unit.id)
         session.add(header)
-    header.contact, header.phone = report.contact, report.phone
+    header.contact = " ".join(clean_text(report.contact or "").split())
+    header.phone = " ".join(clean_text(report.phone or "").split())
     await session.flush()

@@ -11,10 +11,13 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ledger.model import Status
+from ledger.text import clean_text
 from storage.models import (
     Assignment,
     Attachment,
@@ -371,23 +374,32 @@ async def _change(
     status: str | None = None,
     text: str | None = None,
     reason: str | None = None,
+    append: str | None = None,
     staff_import: bool = False,
 ) -> Change:
     """Save a change as a new version with its revision. Contacts may change only their unit's
-    tasks in open rounds; a staff import may also fill closed rounds and unassigned tasks."""
+    tasks in open rounds; a staff import may also fill closed rounds and unassigned tasks.
+
+    `append` adds a paragraph to the text as it is when the entry is locked, so two people
+    writing at once both keep their words; the first words of an answer mark the task as
+    under way."""
     round_ = await _round(session, round_id, must_be_open=not staff_import)
     if not staff_import:
         await _assigned_task(session, round_, actor.unit_id, task_id)
-    entry = await _entry(session, round_id, actor.unit_id, task_id)
-    if entry is None:
-        entry = ProgressEntry(round_id=round_id, unit_id=actor.unit_id, task_id=task_id)
-        session.add(entry)
-        await session.flush()
+    entry = await _locked_entry(session, round_id, actor.unit_id, task_id, actor.now)
+    if append is not None:
+        text = f"{entry.text}\n{append}" if entry.text else append
+        if len(text) > MAX_ANSWER_CHARS:
+            raise ReportError(
+                "answer_too_long", limit=MAX_ANSWER_CHARS, length=len(text), have=len(entry.text)
+            )
+        if entry.status in (Status.NOT_STARTED, Status.NOT_APPLICABLE):
+            status, reason = Status.IN_PROGRESS.value, ""  # writing means work is under way
     old = (entry.status, entry.text, entry.reason)
     new = (
         status if status is not None else entry.status,
-        text if text is not None else entry.text,
-        reason if reason is not None else entry.reason,
+        clean_text(text) if text is not None else entry.text,  # imports come this way too
+        clean_text(reason) if reason is not None else entry.reason,
     )
     previous_version = entry.version
     if new == old:
@@ -415,11 +427,46 @@ async def _change(
     return Change(entry, True, previous_version)
 
 
+async def _locked_entry(
+    session: AsyncSession, round_id: int, unit_id: int, task_id: int, now: dt.datetime
+) -> ProgressEntry:
+    """The entry, created when missing, read afresh and held until the transaction ends.
+
+    INSERT … ON CONFLICT DO NOTHING never meets a unique-key error when two people create the
+    entry at once: PostgreSQL waits for the other insert and then does nothing; on SQLite
+    the statement takes the database's write lock, so a second writer waits for the first
+    one's commit before it reads. SELECT … FOR UPDATE then holds the row on PostgreSQL, so a
+    second writer reads what the first one saved. `populate_existing` reads past the
+    session's cache of the row.
+    """
+    connection = await session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    table = ProgressEntry.__table__
+    insert = (postgresql_insert if postgres else sqlite_insert)(table).values(
+        round_id=round_id, unit_id=unit_id, task_id=task_id, updated_at=now
+    )
+    await connection.execute(
+        insert.on_conflict_do_nothing(index_elements=["round_id", "unit_id", "task_id"])
+    )
+    query = (
+        select(ProgressEntry)
+        .where(
+            ProgressEntry.round_id == round_id,
+            ProgressEntry.unit_id == unit_id,
+            ProgressEntry.task_id == task_id,
+        )
+        .execution_options(populate_existing=True)
+    )
+    if postgres:
+        query = query.with_for_update()
+    return (await session.exec(query)).one()
+
+
 async def set_status(
     session: AsyncSession, actor: Actor, round_id: int, task_id: int, status: str, reason: str = ""
 ) -> Change:
     status = Status(status).value
-    reason = reason.strip()
+    reason = clean_text(reason).strip()
     if status == Status.NOT_APPLICABLE and not reason:
         raise ReportError("reason_needed")
     if len(reason) > MAX_REASON_CHARS:
@@ -438,27 +485,29 @@ async def append_text(
     session: AsyncSession, actor: Actor, round_id: int, task_id: int, text: str
 ) -> Change:
     """Add a message to the answer; an answer that would grow past the limit is refused whole."""
-    text = text.strip()
+    text = clean_text(text).strip()
     if not text:
         raise ReportError("empty_text")
     current = await _entry(session, round_id, actor.unit_id, task_id)
     existing = current.text if current else ""
     combined = f"{existing}\n{text}" if existing else text
-    if len(combined) > MAX_ANSWER_CHARS:
+    if len(combined) > MAX_ANSWER_CHARS:  # refused before anything is written; _change
+        # checks again against the text as it is once the entry is locked
         raise ReportError(
             "answer_too_long", limit=MAX_ANSWER_CHARS, length=len(combined), have=len(existing)
         )
-    changes: dict[str, str] = {"text": combined}
-    if current is None or current.status in (Status.NOT_STARTED, Status.NOT_APPLICABLE):
-        changes["status"] = Status.IN_PROGRESS.value  # writing progress means work is under way
-        changes["reason"] = ""
-    return await _change(session, actor, round_id, task_id, **changes)
+    return await _change(session, actor, round_id, task_id, append=text)
 
 
 async def replace_text(
     session: AsyncSession, actor: Actor, round_id: int, task_id: int, text: str
 ) -> Change:
-    text = text.strip()
+    """Write the answer anew; an empty text clears it, one with nothing but control
+    characters is refused."""
+    cleaned = clean_text(text).strip()
+    if not cleaned and text.strip():
+        raise ReportError("empty_text")
+    text = cleaned
     if len(text) > MAX_ANSWER_CHARS:
         raise ReportError("answer_too_long", limit=MAX_ANSWER_CHARS, length=len(text), have=0)
     return await _change(session, actor, round_id, task_id, text=text)
@@ -488,6 +537,7 @@ async def add_evidence(
 ) -> Attachment:
     if len(data) > MAX_EVIDENCE_BYTES:
         raise ReportError("file_too_big", limit_mb=MAX_EVIDENCE_BYTES // (1024 * 1024))
+    file_name = clean_text(file_name).replace("\n", " ").replace("\t", " ")
     round_ = await _round(session, round_id)
     await _assigned_task(session, round_, actor.unit_id, task_id)
     entry = await _entry(session, round_id, actor.unit_id, task_id)
