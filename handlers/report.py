@@ -606,7 +606,9 @@ async def confirm_submit(
 
     receipt = await reporting.submit(session, actor_for(membership, now), round_id)
     summary = await reporting.overview(session, round_id, membership.unit_id)
-    await notify_staff_of_submission(session, settings.staff_ids, membership, summary, receipt)
+    await notify_staff_of_submission(
+        session, settings.staff_ids, membership, summary, receipt, now=now
+    )
     await query.answer(_("Submitted."))
     await show(
         query,

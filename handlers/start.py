@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from aiogram import F
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import (
@@ -34,7 +36,11 @@ def how_to_get_an_invite() -> str:
 
 @router.message(CommandStart(deep_link=True))
 async def start_with_token(
-    message: Message, command: CommandObject, session: AsyncSession, identity: Identity
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    identity: Identity,
+    now: dt.datetime,
 ) -> None:
     user = message.from_user
     try:
@@ -44,6 +50,7 @@ async def start_with_token(
             telegram_user_id=user.id,
             chat_id=message.chat.id,
             name=user.full_name,
+            now=now,
         )
     except invites.InviteProblem as problem:
         await message.answer(invite_problem_text(problem))

@@ -439,13 +439,24 @@ class SimulatedUser:
         self.info = info
         self.chat_id = chat_id or user_id
         self.seen_message_id = 0  # wait_for_reply looks for bot messages after this one
+        # Messages the person looks past when waiting for a reply (e.g. a bot's own
+        # notices that happen to arrive in between); None: every bot message is a reply.
+        self.looks_past: Callable[[dict[str, Any]], bool] | None = None
 
     def __repr__(self) -> str:
         return f"SimulatedUser({self.id}, chat={self.chat_id})"
 
     def in_chat(self, chat_id: int) -> SimulatedUser:
         """The same user, acting in a group."""
-        return SimulatedUser(self.client, self.id, self.info, chat_id)
+        user = SimulatedUser(self.client, self.id, self.info, chat_id)
+        user.looks_past = self.looks_past
+        return user
+
+    def is_reply(self, message: dict[str, Any]) -> bool:
+        """A bot message this person reads as an answer to what they did."""
+        if not message.get("from", {}).get("is_bot", False):
+            return False
+        return self.looks_past is None or not self.looks_past(message)
 
     def _saw(self, message: dict[str, Any]) -> dict[str, Any]:
         self.seen_message_id = max(self.seen_message_id, message["message_id"])
@@ -568,8 +579,7 @@ class SimulatedUser:
         """
 
         def newer(message: dict[str, Any]) -> bool:
-            is_bot = message.get("from", {}).get("is_bot", False)
-            return is_bot and message["message_id"] > self.seen_message_id
+            return self.is_reply(message) and message["message_id"] > self.seen_message_id
 
         view = await self.wait_until(lambda v: any(newer(m) for m in v.messages), timeout=timeout)
         return self._saw(next(m for m in view.messages if newer(m)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Callable
 
@@ -27,6 +28,8 @@ async def notify_staff_of_submission(
     membership: Membership,
     summary: Overview,
     receipt: Receipt,
+    *,
+    now: dt.datetime | None = None,
 ) -> int:
     """One notice per staff member per submitted version; returns how many were queued."""
     if not receipt.first and not receipt.changes:
@@ -53,4 +56,4 @@ async def notify_staff_of_submission(
         kind="staff_notice",
         render=render,
     )
-    return await enqueue(session, messages)
+    return await enqueue(session, messages, now=now)

@@ -96,5 +96,5 @@ async def sessions(database_url: str) -> AsyncIterator:
 @pytest.fixture
 def seeds_dir() -> Path:
     if not SEEDS.exists():
-        pytest.skip("the seed documents (../shared/seeds) are not beside the repository")
+        skip_or_fail("the seed documents (../shared/seeds) are not beside the repository")
     return SEEDS

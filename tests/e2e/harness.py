@@ -10,11 +10,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
+import time
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sandbox.client import SimulatedUser
+from tests.e2e.phone import is_reminder
 from tests.sandbox_fixtures import RunningSandbox
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Where the bot's clock starts, in Shanghai time; never the wall clock's date or hour.
+# A Monday evening by default, so no reminder is due; CI also runs the end-to-end tests at
+# TAIZHANG_TEST_NOW="… 10:00" on a working day, when the sample round's 5-days reminder is.
+TEST_NOW_VARIABLE = "TAIZHANG_TEST_NOW"
+DEFAULT_TEST_NOW = "2026-03-09 20:00"
+
+
+def test_start_moment() -> dt.datetime:
+    local = os.environ.get(TEST_NOW_VARIABLE) or DEFAULT_TEST_NOW
+    return dt.datetime.fromisoformat(local).replace(tzinfo=SHANGHAI).astimezone(dt.UTC)
 
 
 @dataclass
@@ -29,7 +45,10 @@ class BotUnderTest:
     _stop: asyncio.Event | None = None
     _engine: Any = None
     sessions: Any = None
-    now: dt.datetime | None = None  # what the bot takes for now; None: the real time
+    now: dt.datetime | None = None  # set to hold the bot's clock at a moment
+    # The test's clock: starts at test_start_moment() and runs at the speed of real time.
+    started_at: dt.datetime = field(default_factory=test_start_moment)
+    _started_monotonic: float = field(default_factory=time.monotonic)
 
     @property
     def settings(self):
@@ -52,7 +71,7 @@ class BotUnderTest:
         self._engine = make_engine(self.database_url)
         self.sessions = make_session_factory(self._engine)
         async with self.sessions() as session:
-            sample = await load_sample_ledger(session, today or dt.date.today())
+            sample = await load_sample_ledger(session, today or self.today())
             await session.commit()
         self.round_id, self.previous_round_id = sample.round_id, sample.previous_round_id
 
@@ -73,7 +92,13 @@ class BotUnderTest:
         raise TimeoutError("the bot did not start polling")
 
     def clock(self) -> dt.datetime:
-        return self.now or dt.datetime.now(dt.UTC)
+        if self.now is not None:
+            return self.now
+        return self.started_at + dt.timedelta(seconds=time.monotonic() - self._started_monotonic)
+
+    def today(self) -> dt.date:
+        """The date in Shanghai on the test's clock."""
+        return self.clock().astimezone(SHANGHAI).date()
 
     async def stop(self) -> None:
         if self._task is None:
@@ -112,7 +137,7 @@ class BotUnderTest:
                 await find_unit(session, unit),
                 uses=uses,
                 expires_in=expires_in or dt.timedelta(days=14),
-                now=now,
+                now=now or self.clock(),
             )
             await session.commit()
             return created.token
@@ -122,6 +147,7 @@ class BotUnderTest:
     ) -> SimulatedUser:
         """A person who opened an invite for `unit` and was greeted."""
         user = await self.sandbox.client.create_user(first_name, language_code=language_code)
+        user.looks_past = is_reminder  # a reminder may come in the middle of the dialog
         await user.start(await self.invite(unit))
         await user.wait_for_reply()
         return user

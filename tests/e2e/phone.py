@@ -4,25 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.client import SimulatedUser, button_texts
+from sandbox.client import ChatView, SimulatedUser, button_texts
+
+
+def is_reminder(message: dict[str, Any]) -> bool:
+    """The bot's own reminders (⏰ …), which may arrive in the middle of any dialog."""
+    return text_of(message).startswith("⏰")
 
 
 def text_of(message: dict[str, Any] | None) -> str:
     return (message or {}).get("text") or (message or {}).get("caption") or ""
 
 
+def last_reply(user: SimulatedUser, view: ChatView) -> dict[str, Any] | None:
+    """The bot's newest message, past those the person looks past (reminders)."""
+    replies = [m for m in view.messages if user.is_reply(m)]
+    return replies[-1] if replies else None
+
+
 async def screen(user: SimulatedUser, *words: str, timeout: float = 8.0) -> dict[str, Any]:
-    """Wait until the bot's newest message shows every word; return that message."""
+    """Wait until the bot's newest reply shows every word; return that message."""
 
     def shows(view) -> bool:
-        return all(word in text_of(view.last_bot_message) for word in words)
+        return all(word in text_of(last_reply(user, view)) for word in words)
 
     try:
         view = await user.wait_until(shows, timeout=timeout)
     except TimeoutError:
-        last = text_of((await user.read_chat()).last_bot_message)
+        last = text_of(last_reply(user, await user.read_chat()))
         raise AssertionError(f"expected {words!r} on screen; it shows:\n{last}") from None
-    return view.last_bot_message
+    return last_reply(user, view)
 
 
 async def message_with(user: SimulatedUser, *words: str, timeout: float = 8.0) -> dict[str, Any]:
@@ -40,7 +51,7 @@ async def message_with(user: SimulatedUser, *words: str, timeout: float = 8.0) -
 
 
 async def buttons(user: SimulatedUser) -> list[str]:
-    return button_texts((await user.read_chat()).last_bot_message)
+    return button_texts(last_reply(user, await user.read_chat()))
 
 
 async def press(user: SimulatedUser, text: str) -> str | None:

@@ -112,7 +112,7 @@ async def test_contact_reports_three_tasks_survives_a_restart_previews_and_submi
         assert words in form_text
 
     # Submit after the deadline: the receipt says late.
-    taizhang.now = dt.datetime.combine(dt.date.today() + dt.timedelta(days=30), dt.time(), dt.UTC)
+    taizhang.now = taizhang.clock() + dt.timedelta(days=30)
     await press(zhou, "📨 提交")  # on the list, above the document
     confirm = await message_with(zhou, "确认提交", "尚未填写")
     assert "兴庆区医疗保障局" in text_of(confirm)

@@ -56,7 +56,7 @@ async def test_expired_and_forged_invites_explain_how_to_get_one(taizhang):
     stale = await taizhang.invite(
         "医保局",
         expires_in=dt.timedelta(days=1),
-        now=dt.datetime.now(dt.UTC) - dt.timedelta(days=3),
+        now=taizhang.clock() - dt.timedelta(days=3),
     )
     user = await taizhang.sandbox.client.create_user("访客", language_code="zh-hans")
     await user.start(stale)

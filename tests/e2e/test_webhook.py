@@ -33,7 +33,7 @@ async def test_webhook_mode_answers_pushed_updates(sandbox, sqlite_url):
         },
     )
     stop = asyncio.Event()
-    bot = asyncio.create_task(run(settings, stop))
+    bot = asyncio.create_task(run(settings, stop, clock=prepared.clock))
     try:
         user = await sandbox.client.create_user("周琪", language_code="zh-hans")
         await user.start(await prepared.invite("医保局"))

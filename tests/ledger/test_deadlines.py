@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from ledger.deadlines import Deadline, DeadlineKind, parse_deadline
 from ledger.errors import LedgerError
+from tests.conftest import skip_or_fail
 
 SEEDS = Path(__file__).parents[2].parent / "shared" / "seeds"
 XINGQING_SEED = SEEDS / "000_831a86fccb72c8ba.txt"
@@ -159,7 +160,7 @@ def test_date_like_text_raises_only_ledger_errors(text: str) -> None:
 
 def _seed(path: Path) -> str:
     if not path.exists():
-        pytest.skip(f"seed {path.name} not present")
+        skip_or_fail(f"seed {path.name} not present")
     return path.read_text(encoding="utf-8")
 
 

@@ -17,6 +17,7 @@ from ledger.responsibility import (
     resolve_text,
 )
 from ledger.units import Unit, UnitDirectory, UnitKind, load_units
+from tests.conftest import skip_or_fail
 
 SEEDS = Path(__file__).parents[2].parent / "shared" / "seeds"
 SAMPLES = Path(__file__).parents[2] / "ledger" / "samples"
@@ -242,7 +243,7 @@ def test_resolution_lists_all_its_units() -> None:
 def _seed(name: str) -> str:
     path = SEEDS / name
     if not path.exists():
-        pytest.skip(f"seed {name} not present")
+        skip_or_fail(f"seed {name} not present")
     return path.read_text(encoding="utf-8")
 
 

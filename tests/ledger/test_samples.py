@@ -17,6 +17,7 @@ from ledger.model import Layout, Plan
 from ledger.plan_yaml import load_plan
 from ledger.report import load_report
 from ledger.samples import SAMPLES_DIR, sample_path
+from tests.conftest import skip_or_fail
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 SEED_FILL_FORM = SEEDS / "000_831a86fccb72c8ba.txt"  # 兴庆区 填报版 (Word → text)
@@ -37,7 +38,7 @@ def squash(text: str) -> str:
 
 def seed_text(path: Path) -> str:
     if not path.is_file():
-        pytest.skip(f"seed not found: {path}")
+        skip_or_fail(f"seed not found: {path}")
     return path.read_text(encoding="utf-8").replace("[bookmark: _GoBack]", "")
 
 
