@@ -99,12 +99,22 @@ def export_command(
             "-o", "--output", help="File (a folder for --all-units). Default: a name in ./"
         ),
     ] = None,
+    drafts: Annotated[
+        bool,
+        typer.Option(
+            "--drafts",
+            help="Print the answers as they stand now, marked 草稿，未提交 on every page, "
+            "instead of what each unit submitted.",
+        ),
+    ] = False,
 ) -> None:
     """Write a round's ledger: the consolidated ledger (default), one unit's form (--unit),
-    every unit's form (--all-units), or the round archive (--format zip)."""
+    every unit's form (--all-units), or the round archive (--format zip). Each unit's last
+    submitted version is printed; a unit that never submitted prints blank (--drafts: the
+    current answers)."""
     request = export_request(unit, all_units, fmt, output, only_own_tasks)
     data, unit_name = _load_round(
-        round_ref, plan, unit, with_evidence=request.what is What.ARCHIVE
+        round_ref, plan, unit, with_evidence=request.what is What.ARCHIVE, drafts=drafts
     )
     with _guarded():
         if request.what is What.ARCHIVE:
@@ -152,7 +162,7 @@ def _format_of(output: Path | None, *, folder: bool) -> Format | None:
 
 
 def _load_round(
-    round_ref: str, plan: str | None, unit: str | None, *, with_evidence: bool
+    round_ref: str, plan: str | None, unit: str | None, *, with_evidence: bool, drafts: bool
 ) -> tuple[RoundData, str | None]:
     """The round's data from the database, and the canonical name of the unit asked for."""
 
@@ -162,7 +172,7 @@ def _load_round(
         from storage.services.rounds import find_round
 
         round_ = await find_round(session, round_ref, plan)
-        data = await round_data(session, round_.id, with_evidence=with_evidence)
+        data = await round_data(session, round_.id, with_evidence=with_evidence, drafts=drafts)
         if plan and data.plan.key != plan:
             raise ServiceError(f"round {round_ref} is a round of plan {data.plan.key}, not {plan}")
         if not unit:
@@ -374,16 +384,27 @@ def report_import(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only report what would change.")
     ] = False,
+    draft: Annotated[
+        bool,
+        typer.Option(
+            "--draft", help="Load the answers without recording a submission of the unit."
+        ),
+    ] = False,
+    by: Annotated[
+        str,
+        typer.Option("--by", help="Who sent the form, recorded with the submission."),
+    ] = "import",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Load a unit's report into a round. A differing answer becomes a new revision attributed
-    to the import: nothing is overwritten silently."""
+    """Load a unit's report into a round and record it as the unit's submission (a new version
+    only when it changes what was submitted; --draft: no submission). A differing answer
+    becomes a new revision attributed to the import: nothing is overwritten silently."""
     cli = _cli()
     if not file.is_file():
         raise cli.fail(f"{file}: no such file")
 
     async def work(session) -> dict[str, Any]:
-        return await _import_report(session, file, round_ref, plan, unit)
+        return await _import_report(session, file, round_ref, plan, unit, submit=not draft, by=by)
 
     summary = cli.run_with_session(work, commit=not dry_run)
     summary["saved"] = not dry_run
@@ -394,7 +415,14 @@ def report_import(
 
 
 async def _import_report(
-    session, file: Path, round_ref: str, plan_key: str | None, unit: str | None
+    session,
+    file: Path,
+    round_ref: str,
+    plan_key: str | None,
+    unit: str | None,
+    *,
+    submit: bool = True,
+    by: str = "import",
 ) -> dict[str, Any]:
     from ledger.form_import import read_report_file
     from storage.services.errors import ServiceError
@@ -416,8 +444,18 @@ async def _import_report(
         origin = "--unit" if unit else "the form's 填报单位"
         raise ServiceError(f"{file.name}: {origin}: {err}; nothing saved") from None
     result = await import_report(
-        session, round_.id, report, source=file.name, unit_name=found.name
+        session, round_.id, report, source=file.name, unit_name=found.name, submit=submit, by=by
     )
+    receipt = result.receipt
+    submission = None
+    if receipt is not None:
+        submission = {
+            "version": receipt.version,
+            "new_version": result.new_version,
+            "receipt": receipt.number,
+            "on_time": receipt.on_time,
+            "by": by.strip() or "import",
+        }
     return {
         "file": file.name,
         "unit": result.unit,
@@ -429,6 +467,7 @@ async def _import_report(
         "unchanged": result.unchanged,
         "not_assigned": result.not_assigned,
         "revised_by": f"import:{file.name}",
+        "submission": submission,
     }
 
 
@@ -481,6 +520,24 @@ def _print_import_summary(file: Path, summary: dict[str, Any]) -> None:
         console.print(
             f"nothing was overwritten silently: each changed answer is a new revision by "
             f"{escape(summary['revised_by'])}, the earlier one kept in its history",
+            highlight=False,
+            soft_wrap=True,
+        )
+    submission = summary["submission"]
+    if submission is None:
+        console.print(
+            "loaded as a draft: not submitted (exports print the unit's last submitted version)"
+        )
+    elif submission["new_version"]:
+        console.print(
+            f"recorded as the unit's submission, version {submission['version']} "
+            f"(receipt {submission['receipt']}, by {escape(submission['by'])})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            f"submission unchanged: version {submission['version']} already holds these answers",
             highlight=False,
             soft_wrap=True,
         )

@@ -101,11 +101,10 @@ def overview_text(overview: Overview, page: int) -> str:
             )
         )
         if overview.pending_changes:
-            lines.append(
-                _(
-                    "Changed since then: tasks {numbers} — submit again to send the changes."
-                ).format(numbers=", ".join(map(str, overview.pending_changes)))
+            changed = _("Changes not submitted (tasks {numbers})").format(
+                numbers=", ".join(map(str, overview.pending_changes))
             )
+            lines.append(f"<b>{changed}</b>")
     lines.append("")
     start = page * PAGE_SIZE
     for line in overview.lines[start : start + PAGE_SIZE]:
@@ -159,11 +158,17 @@ def overview_keyboard(overview: Overview, unit_id: int, page: int) -> InlineKeyb
             callback_data=SubmitAct(act="pv", unit=unit_id, round=round_id).pack(),
         ),
         InlineKeyboardButton(
-            text=_("📨 Submit again") if overview.submission else _("📨 Submit"),
+            text=_submit_label(overview),
             callback_data=SubmitAct(act="ask", unit=unit_id, round=round_id).pack(),
         ),
     )
     return builder.as_markup()
+
+
+def _submit_label(overview: Overview) -> str:
+    if overview.pending_changes:
+        return _("📨 Submit the changes")
+    return _("📨 Submit again") if overview.submission else _("📨 Submit")
 
 
 def _page_button(text: str, unit_id: int, round_id: int, page: int) -> InlineKeyboardButton:

@@ -582,15 +582,18 @@ async def submit_action(
 async def send_preview(
     query: CallbackQuery, session: AsyncSession, membership: Membership, round_id: int
 ) -> None:
-    from storage.services.exports import unit_form_docx
+    from storage.services.exports import preview_form
 
     await query.bot.send_chat_action(query.from_user.id, "upload_document")
-    name, data = await unit_form_docx(session, round_id, membership.unit_id)
-    await query.bot.send_document(
-        query.from_user.id,
-        BufferedInputFile(data, filename=name),
-        caption=_("The form as it stands now (not submitted yet)."),
-    )
+    preview = await preview_form(session, round_id, membership.unit_id)
+    if preview.draft:
+        caption = _("Draft, not submitted: the form with your answers as they stand now.")
+    else:
+        caption = _("The form as you submitted it (version {version}).").format(
+            version=preview.version
+        )
+    document = BufferedInputFile(preview.data, filename=preview.file_name)
+    await query.bot.send_document(query.from_user.id, document, caption=caption)
 
 
 async def confirm_submit(
@@ -610,10 +613,17 @@ async def confirm_submit(
         session, settings.staff_ids, membership, summary, receipt, now=now
     )
     await query.answer(_("Submitted."))
-    await show(
-        query,
+    # The receipt is the last message of a submission, below any preview sent meanwhile:
+    # the question loses its buttons and the receipt comes as a message of its own.
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(_("Submitted: the receipt follows."))
+        except TelegramBadRequest as error:
+            log.info("cannot edit message %s: %s", query.message.message_id, error.message)
+    await query.bot.send_message(
+        query.from_user.id,
         render.receipt_text(receipt, summary.unit_name, summary.round_name, summary.timezone),
-        InlineKeyboardMarkup(
+        reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[
                 [
                     InlineKeyboardButton(

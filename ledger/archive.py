@@ -6,7 +6,8 @@ writes, in this order (docs/forms.md, “The round archive”):
 - `forms/<unit name>.docx` — the form of every unit that answers for anything;
 - `汇总台账.docx` and `汇总台账.xlsx` — the consolidated ledger;
 - `evidence/<unit name>/<task>-<file name>` — the files units attached;
-- `manifest.json` — plan, round, generation time, and each file's path, SHA-256 and size.
+- `manifest.json` — plan, round, generation time, whether it holds drafts (`drafts`), and
+  each file's path, SHA-256 and size.
 
 Each member is produced and written before the next is built, so memory does not grow with the
 number of units; `out` may be a path or any writable binary stream (seekable or not).
@@ -159,6 +160,7 @@ def write_round_archive(
             "plan": {"key": data.plan.key, "title": data.plan.title},
             "round": {"name": data.round_name, "due": data.round_due.isoformat()},
             "generated_at": moment.isoformat(),
+            "drafts": data.draft,  # true: current answers, not what units submitted
             "files": writer.files,
         }
         payload = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")

@@ -47,12 +47,19 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import nsmap, qn
 from docx.oxml.parser import oxml_parser
-from docx.shared import Pt, Twips
+from docx.shared import Pt, RGBColor, Twips
 from lxml import etree
 
 from ledger.errors import LedgerError
 from ledger.model import Item, Layout, Plan, Role, Task, section_numeral
-from ledger.rounddata import RoundData, UnitInfo, answer_lines, clean_text, text_lines
+from ledger.rounddata import (
+    DRAFT_MARK,
+    RoundData,
+    UnitInfo,
+    answer_lines,
+    clean_text,
+    text_lines,
+)
 
 __all__ = [
     "FORM_COLUMNS",
@@ -103,6 +110,8 @@ STYLE_HEADER_CELL = "Ledger Header Cell"
 STYLE_CELL = "Ledger Cell"
 STYLE_CELL_CENTER = "Ledger Cell Center"
 STYLE_FOOTER = "Ledger Footer"
+STYLE_DRAFT = "Ledger Draft Mark"
+DRAFT_COLOUR = "C00000"
 
 
 @dataclass(frozen=True)
@@ -410,6 +419,10 @@ def _add_styles(document: Document) -> None:
     _add_style(document, STYLE_CELL, align=justify, **cell)
     _add_style(document, STYLE_CELL_CENTER, align=center, **cell)
     _add_style(document, STYLE_FOOTER, font=FALLBACK_FONT, size=12, align=center)
+    _add_style(document, STYLE_DRAFT, font=HEADING_FONT, size=14, align=center)
+    draft = document.styles[STYLE_DRAFT].font
+    draft.bold = True
+    draft.color.rgb = RGBColor.from_string(DRAFT_COLOUR)
 
 
 def _prune_styles(document: Document) -> None:
@@ -428,6 +441,7 @@ def _prune_styles(document: Document) -> None:
             STYLE_CELL,
             STYLE_CELL_CENTER,
             STYLE_FOOTER,
+            STYLE_DRAFT,
         )
     }
     for child in list(styles):
@@ -474,6 +488,18 @@ def _set_page(document: Document) -> None:
     field_.append(_run("1"))
     p.append(field_)
     p.append(_run(" —"))
+
+
+def _mark_as_draft(document: Document) -> None:
+    """草稿，未提交 in the header of every section, so that every page says it."""
+    style = _style_id(document, STYLE_DRAFT)
+    for section in document.sections:
+        header = section.header
+        header.is_linked_to_previous = False
+        p = header.paragraphs[0]._p
+        p.append(_el("w:pPr"))
+        p.pPr.append(_el("w:pStyle", val=style))
+        p.append(_run(f"【{DRAFT_MARK}】"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -550,10 +576,13 @@ class _FormSpec:
     has_unit_line: bool
     tasks: set[int] | None  # None: every task
     author: str
+    draft: bool = False  # every page marked 草稿，未提交
 
 
 def _build_skeleton(plan: Plan, spec: _FormSpec) -> _Skeleton:
     document = _new_document(spec.title, spec.author)
+    if spec.draft:
+        _mark_as_draft(document)
     body = document.element.body
     sect_pr = body.find(qn("w:sectPr"))
 
@@ -676,7 +705,7 @@ class _TableBuilder:
 # Public API
 
 
-def _unit_form_spec(plan: Plan, tasks: set[int] | None) -> _FormSpec:
+def _unit_form_spec(plan: Plan, tasks: set[int] | None, draft: bool = False) -> _FormSpec:
     return _FormSpec(
         title=plan.title,
         subtitle=plan.subtitle,
@@ -685,6 +714,7 @@ def _unit_form_spec(plan: Plan, tasks: set[int] | None) -> _FormSpec:
         has_unit_line=True,
         tasks=tasks,
         author=plan.issuer or "taizhang",
+        draft=draft,
     )
 
 
@@ -706,11 +736,12 @@ class UnitFormWriter:
             tasks = self.data.tasks_of(unit.name)
             if not tasks:
                 raise LedgerError(f"“{unit.label}”在本计划中没有任务")
-            skeleton = _build_skeleton(self.data.plan, _unit_form_spec(self.data.plan, tasks))
+            spec = _unit_form_spec(self.data.plan, tasks, self.data.draft)
+            skeleton = _build_skeleton(self.data.plan, spec)
         else:
             if self._whole_plan is None:
                 self._whole_plan = _build_skeleton(
-                    self.data.plan, _unit_form_spec(self.data.plan, None)
+                    self.data.plan, _unit_form_spec(self.data.plan, None, self.data.draft)
                 )
             skeleton = self._whole_plan
         progress = {}
@@ -760,6 +791,7 @@ def consolidated_docx_bytes(data: RoundData, *, generated_at: dt.datetime | None
         has_unit_line=False,
         tasks=None,
         author=plan.issuer or "taizhang",
+        draft=data.draft,
     )
     skeleton = _build_skeleton(plan, spec)
     progress = {n: consolidated_paragraphs(data, n) for n in data.task_numbers()}

@@ -29,6 +29,7 @@ from ledger.model import Plan, Role, Status
 from ledger.report import Answer, UnitReport
 
 __all__ = [
+    "DRAFT_MARK",
     "STATUS_LABELS",
     "Answer",
     "CellState",
@@ -43,6 +44,8 @@ __all__ = [
     "clean_text",
     "round_label",
 ]
+
+DRAFT_MARK = "草稿，未提交"
 
 STATUS_LABELS: dict[Status, str] = {
     Status.NOT_STARTED: "未开始",
@@ -220,7 +223,9 @@ class RoundData:
     `assignments` maps a task number to the units answering for it with their role (unit
     names as in `units`); `answers` maps (unit name, task number) to the unit's answer;
     `submissions` maps a unit name to its confirmed submission. A unit without an entry in
-    `submissions` has not reported. `timezone` (IANA name) defaults to the plan's. Build it
+    `submissions` has not reported. `timezone` (IANA name) defaults to the plan's. The
+    archive prints what units submitted; with `draft` the answers are the current ones and
+    every page of every document is marked `DRAFT_MARK` (草稿，未提交). Build it
     complete: it is read, never changed, once made (lookups are indexed at construction).
     """
 
@@ -233,6 +238,7 @@ class RoundData:
     submissions: dict[str, SubmissionInfo] = field(default_factory=dict)
     evidence: list[EvidenceFile] = field(default_factory=list)
     timezone: str = ""
+    draft: bool = False  # the answers as they stand, not as submitted: pages say DRAFT_MARK
 
     def __post_init__(self) -> None:
         self._by_name = {u.name: u for u in self.units}

@@ -13,6 +13,9 @@ Three sheets:
 - `报送情况` — one row per unit: contact, time of submission in the plan's time zone, on time
   or late, receipt number, version; units that have not submitted say 未报送.
 
+A draft (`RoundData.draft`: current answers, not the submitted ones) says 草稿，未提交 in a line
+above the title and in the printed page header of every sheet.
+
 Every text cell is written as a string (data type `s`, shown with a quote prefix when it
 starts with `=`, `+`, `-` or `@`), so no answer can become a formula; no cell holds a formula.
 
@@ -40,7 +43,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger.docx_forms import FORM_COLUMNS, consolidated_cell_text, consolidated_info_lines
 from ledger.model import Item, Role, Task, section_numeral
-from ledger.rounddata import CellState, RoundData, clean_text, text_lines
+from ledger.rounddata import DRAFT_MARK, CellState, RoundData, clean_text, text_lines
 
 __all__ = [
     "FORM_SHEET",
@@ -91,6 +94,8 @@ _WRAP_LEFT = Alignment(wrap_text=True, vertical="center", horizontal="left")
 _BODY = Font(name=FONT_NAME, size=11)
 _BOLD = Font(name=FONT_NAME, size=11, bold=True)  # also marks a lead unit in the matrix
 _TITLE = Font(name=FONT_NAME, size=16, bold=True)
+_DRAFT_COLOUR = "C00000"
+_DRAFT = Font(name=FONT_NAME, size=14, bold=True, color=_DRAFT_COLOUR)
 
 # Widths (in Excel's character units) of the form sheet's columns, by column key.
 _FORM_WIDTHS = {
@@ -192,6 +197,8 @@ class _FormSheet:
 
     def write(self, generated_at: dt.datetime | None) -> None:
         ws, plan = self.ws, self.data.plan
+        if self.data.draft:
+            self._banner(f"【{DRAFT_MARK}】", _DRAFT, 24)
         self._banner(plan.title, _TITLE, 28)
         self._banner(f"（{self.data.label}汇总）", _BOLD, 20)
         for line in consolidated_info_lines(self.data, generated_at):
@@ -426,6 +433,11 @@ def build_consolidated_workbook(
     _FormSheet(form, data).write(generated_at)
     _write_matrix(workbook.create_sheet(MATRIX_SHEET), data)
     _write_submissions(workbook.create_sheet(SUBMISSIONS_SHEET), data)
+    if data.draft:
+        for ws in workbook.worksheets:  # printed on every page of every sheet
+            ws.oddHeader.center.text = DRAFT_MARK
+            ws.oddHeader.center.color = _DRAFT_COLOUR
+            ws.oddHeader.center.size = 14
     workbook.properties.title = clean_text(data.plan.title)
     workbook.properties.creator = data.plan.issuer or "taizhang"
     return workbook

@@ -272,3 +272,69 @@ def test_unit_form_as_pdf(sqlite_url, monkeypatch, tmp_path):
     ledger("export", "2023-12-01", "--unit", "医保局", "--format", "pdf")
     written = tmp_path / f"xingqing-2023-2023-12-01-{YIBAO}.pdf"
     assert written.read_bytes().startswith(b"%PDF")
+
+
+def section_header_marks(path: Path) -> list[str]:
+    return [section.header.paragraphs[0].text for section in Document(str(path)).sections]
+
+
+def edited_form(url: str, folder: Path, task: int, text: str) -> Path:
+    """医保局's form as stored, with one answer edited: a form the unit sends again."""
+    data = stored_round(url)
+    answers = {**data.answers, (YIBAO, task): Answer(task=task, text=text)}
+    form = folder / "医保局-改.docx"
+    form.write_bytes(unit_form_bytes(dataclasses.replace(data, answers=answers), YIBAO))
+    return form
+
+
+def test_an_imported_form_counts_as_submitted_and_a_draft_does_not(ledger, tmp_path):
+    seed_answer = load_report(REPORT).answer(12).text
+    summary = import_json(ledger, str(REPORT), "--round", "2023-12-01", "--draft")
+    assert summary["submission"] is None
+    ledger("export", "2023-12-01", "-o", "before.docx")
+    before = document_text(tmp_path / "before.docx")
+    assert "已报送：0个" in before and seed_answer not in before
+
+    summary = import_json(ledger, str(REPORT), "--round", "2023-12-01", "--by", "周琪")
+    assert summary["submission"]["version"] == 1 and summary["submission"]["new_version"]
+    assert summary["submission"]["by"] == "周琪"
+    again = ledger("report", "import", str(REPORT), "--round", "2023-12-01")
+    assert "submission unchanged: version 1" in again.stdout
+    ledger("export", "2023-12-01", "-o", "after.docx")
+    after = document_text(tmp_path / "after.docx")
+    assert "已报送：1个" in after and seed_answer in after
+
+
+def test_exports_print_the_submitted_version_and_drafts_are_marked(ledger, database_url, tmp_path):
+    from openpyxl import load_workbook
+
+    ledger("report", "import", str(REPORT), "--round", "2023-12-01")
+    submitted_text = load_report(REPORT).answer(6).text
+    draft_text = "在医疗保障局网站公开2023年度12条预决算信息。"
+    form = edited_form(database_url, tmp_path, 6, draft_text)
+    loaded = ledger("report", "import", str(form), "--round", "2023-12-01", "--draft")
+    assert "loaded as a draft: not submitted" in loaded.stdout
+
+    ledger("export", "2023-12-01", "--unit", "医保局", "-o", "submitted.docx")
+    ledger("export", "2023-12-01", "--unit", "医保局", "--drafts", "-o", "draft.docx")
+    ledger("export", "2023-12-01", "--drafts", "-o", "all-drafts.docx")
+    submitted = document_text(tmp_path / "submitted.docx")
+    assert submitted_text in submitted and draft_text not in submitted
+    assert not any(section_header_marks(tmp_path / "submitted.docx"))
+    for name in ("draft.docx", "all-drafts.docx"):
+        text = document_text(tmp_path / name)
+        assert draft_text in text and submitted_text not in text, name
+        marks = section_header_marks(tmp_path / name)
+        assert marks and all("草稿，未提交" in mark for mark in marks), name
+
+    ledger("export", "2023-12-01", "--drafts", "-o", "drafts.xlsx")
+    workbook = load_workbook(tmp_path / "drafts.xlsx")
+    assert "草稿，未提交" in workbook["台账汇总"]["A1"].value
+    assert all(ws.oddHeader.center.text == "草稿，未提交" for ws in workbook.worksheets)
+
+    ledger("export", "2023-12-01", "--format", "zip", "-o", "round.zip")
+    with zipfile.ZipFile(tmp_path / "round.zip") as archive:
+        assert json.loads(archive.read("manifest.json"))["drafts"] is False
+        consolidated = archive.read("汇总台账.docx")
+    (tmp_path / "zipped.docx").write_bytes(consolidated)
+    assert submitted_text in document_text(tmp_path / "zipped.docx")

@@ -1,6 +1,13 @@
-"""The round as the ledger's document writers need it, read from the database."""
+"""The round as the ledger's document writers need it, read from the database.
+
+What is archived is what was submitted: `round_data` gives each unit's last submitted version
+(storage.services.submitted), and a unit that never submitted answers nothing. With
+`drafts=True` it gives the answers as they stand now, marked as drafts on every page.
+"""
 
 from __future__ import annotations
+
+import dataclasses
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,15 +23,18 @@ from storage.models import (
     ProgressEntry,
     Round,
     Submission,
+    SubmissionVersion,
+    SubmittedAnswer,
     Task,
     Unit,
 )
+from storage.services import submitted
 from storage.services.errors import NotFound
 from storage.services.plans import load_ledger_plan
 
 
 async def round_data(
-    session: AsyncSession, round_id: int, *, with_evidence: bool = False
+    session: AsyncSession, round_id: int, *, with_evidence: bool = False, drafts: bool = False
 ) -> RoundData:
     round_ = await session.get(Round, round_id)
     if round_ is None:
@@ -40,14 +50,10 @@ async def round_data(
             .order_by(Task.position, Assignment.position)
         )
     ).all()
-    entries = (
-        await session.exec(
-            select(ProgressEntry, Task.number, Unit)
-            .join(Task, Task.id == ProgressEntry.task_id)
-            .join(Unit, Unit.id == ProgressEntry.unit_id)
-            .where(ProgressEntry.round_id == round_id)
-        )
-    ).all()
+    if drafts:
+        entries, evidence_ids = await _current_rows(session, round_id), None
+    else:
+        entries, evidence_ids = await _submitted_rows(session, round_id)
     units: dict[int, Unit] = {}
     by_task: dict[int, list[tuple[str, Role]]] = {}
     for number, unit, role in assignments:
@@ -64,7 +70,7 @@ async def round_data(
     contacts = await _first_contacts(session, list(units))
     contacts.update(await _form_headers(session, round_id))
     submissions = await _submissions(session, round_id, units)
-    evidence = await _evidence(session, round_id) if with_evidence else []
+    evidence = await _evidence(session, round_id, evidence_ids) if with_evidence else []
     return RoundData(
         plan=plan,
         round_name=round_.name,
@@ -78,7 +84,40 @@ async def round_data(
         submissions=submissions,
         evidence=evidence,
         timezone=plan_row.timezone,
+        draft=drafts,
     )
+
+
+async def _current_rows(session: AsyncSession, round_id: int) -> list:
+    """(answer, task number, unit) of every answer as it stands now."""
+    return list(
+        (
+            await session.exec(
+                select(ProgressEntry, Task.number, Unit)
+                .join(Task, Task.id == ProgressEntry.task_id)
+                .join(Unit, Unit.id == ProgressEntry.unit_id)
+                .where(ProgressEntry.round_id == round_id)
+            )
+        ).all()
+    )
+
+
+async def _submitted_rows(session: AsyncSession, round_id: int) -> tuple[list, set[int]]:
+    """(answer, task number, unit) of each unit's last submitted version, and the ids of the
+    evidence that was part of it."""
+    latest = await submitted.latest_versions(session, round_id)
+    if not latest:
+        return [], set()
+    rows = (
+        await session.exec(
+            select(SubmittedAnswer, Task.number, Unit)
+            .join(Task, Task.id == SubmittedAnswer.task_id)
+            .join(SubmissionVersion, SubmissionVersion.id == SubmittedAnswer.version_id)
+            .join(Unit, Unit.id == SubmissionVersion.unit_id)
+            .where(SubmittedAnswer.version_id.in_([v.id for v in latest.values()]))
+        )
+    ).all()
+    return list(rows), {i for answer, _, _ in rows for i in answer.evidence}
 
 
 def _printed_status(status: str) -> Status | None:
@@ -137,28 +176,59 @@ async def _submissions(
     return out
 
 
-async def _evidence(session: AsyncSession, round_id: int) -> list[EvidenceFile]:
-    rows = (
-        await session.exec(
-            select(Attachment, Task.number, Unit.name)
-            .join(ProgressEntry, ProgressEntry.id == Attachment.entry_id)
-            .join(Task, Task.id == ProgressEntry.task_id)
-            .join(Unit, Unit.id == ProgressEntry.unit_id)
-            .where(ProgressEntry.round_id == round_id)
-            .order_by(Attachment.id)
-        )
-    ).all()
+async def _evidence(
+    session: AsyncSession, round_id: int, only: set[int] | None
+) -> list[EvidenceFile]:
+    """The round's evidence files; `only` (attachment ids): those that were submitted."""
+    if only is not None and not only:
+        return []
+    query = (
+        select(Attachment, Task.number, Unit.name)
+        .join(ProgressEntry, ProgressEntry.id == Attachment.entry_id)
+        .join(Task, Task.id == ProgressEntry.task_id)
+        .join(Unit, Unit.id == ProgressEntry.unit_id)
+        .where(ProgressEntry.round_id == round_id)
+        .order_by(Attachment.id)
+    )
+    if only is not None:
+        query = query.where(Attachment.id.in_(sorted(only)))
+    rows = (await session.exec(query)).all()
     return [EvidenceFile(name, number, a.file_name, a.content) for a, number, name in rows]
 
 
+@dataclasses.dataclass
+class Preview:
+    """A unit's own form with its current answers: a draft unless they are the submitted ones."""
+
+    file_name: str
+    data: bytes
+    draft: bool
+    version: int | None  # the submitted version it shows, when it is not a draft
+
+
+async def preview_form(session: AsyncSession, round_id: int, unit_id: int) -> Preview:
+    """The unit's form with the answers as they stand, marked 草稿，未提交 on every page
+    when they are not exactly its last submitted version (never submitted, or changed since)."""
+    latest = await submitted.latest_version(session, round_id, unit_id)
+    same = latest is not None and not await submitted.unsubmitted_tasks(session, round_id, unit_id)
+    name, payload = await unit_form_docx(session, round_id, unit_id, drafts=not same)
+    return Preview(name, payload, not same, latest.version if same else None)
+
+
 async def unit_form_docx(
-    session: AsyncSession, round_id: int, unit_id: int, *, only_own_tasks: bool = False
+    session: AsyncSession,
+    round_id: int,
+    unit_id: int,
+    *,
+    only_own_tasks: bool = False,
+    drafts: bool = False,
 ) -> tuple[str, bytes]:
-    """The unit's filled form for the round: (file name, DOCX bytes)."""
+    """The unit's filled form for the round: (file name, DOCX bytes); its last submitted
+    version, or with `drafts` its current answers marked as a draft."""
     from ledger.archive import safe_filename
     from ledger.docx_forms import unit_form_bytes
 
-    data = await round_data(session, round_id)
+    data = await round_data(session, round_id, drafts=drafts)
     unit = await session.get(Unit, unit_id)
     if unit.name not in {u.name for u in data.units}:
         raise NotFound(f"{unit.name} answers for nothing in this round")

@@ -1,11 +1,14 @@
 """A unit's filled report (YAML, or its filled Word form) loaded into a round.
 
 An answer is never overwritten silently: a differing answer becomes a new revision attributed
-to the import, and the summary says what was added and what changed.
+to the import, and the summary says what was added and what changed. A filled form is the
+unit's report: unless loaded as a draft it is recorded as a submission (source: the file;
+who: the label given, or "import"), a new version only when it changes what was submitted.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlmodel import select
@@ -27,6 +30,8 @@ class ReportImportResult:
     changed: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
     not_assigned: list[int] = field(default_factory=list)  # answered though not assigned: kept
+    receipt: reporting.Receipt | None = None  # None: loaded as a draft, not submitted
+    new_version: bool = False  # the submission got a new version (or its first)
 
 
 async def import_report(
@@ -36,6 +41,9 @@ async def import_report(
     *,
     source: str,
     unit_name: str | None = None,
+    submit: bool = True,
+    by: str = "",
+    at: dt.datetime | None = None,
 ) -> ReportImportResult:
     round_ = await session.get(Round, round_id)
     if round_ is None:
@@ -78,6 +86,16 @@ async def import_report(
             result.added.append(answer.task)
         else:
             result.changed.append(answer.task)
+    if submit:
+        before = await reporting.submission_of(session, round_id, unit.id)
+        version = before.version if before else 0
+        submitter = reporting.Actor(
+            unit_id=unit.id, label=by.strip() or "import", source="import", at=at
+        )
+        result.receipt = await reporting.submit(
+            session, submitter, round_id, file_name=source, staff_import=True
+        )
+        result.new_version = result.receipt.version != version
     return result
 
 

@@ -30,6 +30,7 @@ from storage.models import (
     Task,
     Unit,
 )
+from storage.services import submitted
 from storage.services.errors import ServiceError
 from storage.types import utcnow
 
@@ -263,7 +264,7 @@ async def overview(session: AsyncSession, round_id: int, unit_id: int) -> Overvi
     plan = await session.get(Plan, round_.plan_id)
     pending = []
     if submission is not None:
-        pending = await changed_tasks_since(session, round_id, unit_id, submission.updated_at)
+        pending = await submitted.unsubmitted_tasks(session, round_id, unit_id)
     return Overview(
         round_id=round_.id,
         round_name=round_.name,
@@ -595,13 +596,36 @@ def receipt_number(round_: Round, unit_id: int) -> str:
     return f"TZ{round_.id}-{round_.due_date:%Y%m%d}-{unit_id:04d}"
 
 
-async def submit(session: AsyncSession, actor: Actor, round_id: int) -> Receipt:
-    """Confirm the unit's report; again after corrections, the version goes up."""
+async def submit(
+    session: AsyncSession,
+    actor: Actor,
+    round_id: int,
+    *,
+    file_name: str = "",
+    staff_import: bool = False,
+) -> Receipt:
+    """Confirm the unit's report; again after corrections, the version goes up. Each version
+    keeps the answers as submitted (storage.services.submitted): the archive prints those.
+    An import (`staff_import`) may also submit into a closed round."""
     now = actor.now
-    round_ = await _round(session, round_id)
+    round_ = await _round(session, round_id, must_be_open=not staff_import)
     summary = await overview(session, round_id, actor.unit_id)
-    if summary.total == 0:
+    if summary.total == 0 and not staff_import:
         raise ReportError("nothing_to_report")
+
+    async def keep(version: int) -> None:
+        await submitted.record_version(
+            session,
+            round_id,
+            actor.unit_id,
+            version,
+            at=now,
+            contact_id=actor.contact_id,
+            by_label=actor.label,
+            source=actor.source,
+            file_name=file_name,
+        )
+
     existing = summary.submission
     on_time = now < round_.deadline_at
     unanswered = [line.number for line in summary.unanswered]
@@ -618,12 +642,14 @@ async def submit(session: AsyncSession, actor: Actor, round_id: int) -> Receipt:
         )
         session.add(submission)
         await session.flush()
+        await keep(1)
         return Receipt(submission.receipt_no, now, on_time, 1, unanswered, first=True)
-    changes = await changed_tasks_since(session, round_id, actor.unit_id, existing.updated_at)
+    changes = summary.pending_changes
     if changes:
         existing.version += 1
         existing.updated_at = now
         existing.contact_id = actor.contact_id
+        await keep(existing.version)
     await session.flush()
     return Receipt(
         existing.receipt_no,

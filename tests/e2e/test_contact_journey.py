@@ -120,7 +120,9 @@ async def test_contact_reports_three_tasks_survives_a_restart_previews_and_submi
     receipt = await message_with(zhou, "📨 回执", "逾期", "第 1 版")
 
     async def submission(session):
-        return (await session.exec(select(Submission))).one()
+        return (
+            await session.exec(select(Submission).where(Submission.round_id == taizhang.round_id))
+        ).one()
 
     stored = await taizhang.query(submission)
     assert stored.receipt_no in text_of(receipt) and stored.on_time is False
@@ -136,8 +138,8 @@ async def test_contact_reports_three_tasks_survives_a_restart_previews_and_submi
     assert "已保存" in text_of(await zhou.wait_for_reply())
     await press(zhou, "✅ 完成")
     await to_list(zhou)
-    await message_with(zhou, "提交后又修改了", "12")
-    await press(zhou, "📨 再次提交")
+    await message_with(zhou, "修改未提交（第 12 项）")
+    await press(zhou, "📨 提交修改")
     await press(zhou, "✅ 确认提交")
     await message_with(zhou, "第 2 版", "已报送修改")
 
