@@ -18,9 +18,10 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from scheduler.notices import change_reachability
 from storage.models import ProcessedUpdate
 from storage.services.dialog import update_session
-from storage.services.people import identify, set_reachable
+from storage.services.people import identify
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -94,7 +95,14 @@ class DatabaseSession(BaseMiddleware):
         if user is not None:
             identity = await identify(session, user.id, self.staff_ids)
             if isinstance(getattr(event, "event", None), Message | CallbackQuery):
-                await set_reachable(session, user.id, True)  # they just wrote to us
+                await change_reachability(  # they just wrote to us
+                    session,
+                    True,
+                    cause=f"update:{event.update_id}",
+                    telegram_user_id=user.id,
+                    staff_ids=self.staff_ids,
+                    now=data["now"],
+                )
             data["identity"] = identity
             data["chosen_language"] = identity.language
         try:

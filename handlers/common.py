@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, ReplyKeyboardRemove
+from aiogram.types import (
+    CallbackQuery,
+    ChatMemberUpdated,
+    Message,
+    ReplyKeyboardRemove,
+    Update,
+)
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.settings import Settings
 from handlers.routes import Routes
-from storage.services import people
+from scheduler import notices
 
 router = Routes("common")
 
@@ -65,11 +74,24 @@ async def anything_else(message: Message) -> None:
 
 
 @router.my_chat_member(F.chat.type == "private")
-async def blocked_or_unblocked(update: ChatMemberUpdated, session: AsyncSession) -> None:
+async def blocked_or_unblocked(
+    update: ChatMemberUpdated,
+    session: AsyncSession,
+    settings: Settings,
+    now: dt.datetime,
+    event_update: Update,
+) -> None:
     status = update.new_chat_member.status
     blocked = status in ("kicked", "left")
-    await people.set_reachable(
-        session, update.from_user.id, not blocked, "blocked the bot" if blocked else ""
+    await notices.change_reachability(
+        session,
+        not blocked,
+        cause=f"update:{event_update.update_id}",
+        telegram_user_id=update.from_user.id,
+        reason="blocked the bot" if blocked else "",
+        staff_ids=settings.staff_ids,
+        default_language=settings.default_locale,
+        now=now,
     )
 
 

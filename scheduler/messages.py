@@ -10,13 +10,11 @@ import datetime as dt
 import html
 from collections.abc import Callable, Sequence
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from locales import N_, gettext_for
 from scheduler.buttons import ReportButton, SnoozeButton
 from scheduler.outbox import NewMessage
 from scheduler.policy import Escalation, Reminder
-from storage.services.people import staff_recipients
+from storage.services.people import Reachability
 
 MAX_TEXT = 3800  # under Telegram's 4096, with room for a translation's longer words
 
@@ -45,6 +43,14 @@ UNREACHABLE = N_(
     "Reminders will not reach them until they open the bot again."
 )
 A_CONTACT = N_("A contact")
+NO_CONTACT_LEFT = N_(
+    "{unit} now has no contact the bot can reach: nobody there gets reminders. Ask the unit "
+    "for a contact and send them an invite (taizhang invite create --unit …)."
+)
+REACHABLE_AGAIN = N_("{contact} ({unit}) can be reached by the bot again.")
+REASON_BLOCKED = N_("they blocked the bot")
+REASON_DEACTIVATED = N_("their Telegram account was deleted")
+REASON_CHAT_GONE = N_("Telegram no longer knows their chat")
 CALENDAR_MISSING = N_(
     "The holidays of {year} are not loaded yet, so reminders count every weekday of {year} as "
     "a working day. Load the State Council's schedule with `taizhang calendar import FILE`."
@@ -185,33 +191,49 @@ def escalation_messages(
     )
 
 
-async def unreachable_notices(
-    session: AsyncSession,
+def reachability_notices(
+    change: Reachability,
     *,
-    contact_id: int,
-    contact_name: str,
-    unit_name: str,
-    reason: str,
-    cause: int,
-    staff_ids: Sequence[int] = (),
+    cause: str,
+    recipients: Sequence[tuple[int, str | None]],
     default_language: str = "zh_CN",
 ) -> list[NewMessage]:
-    """Tell every staff member that a contact blocked the bot (once per time it happens)."""
+    """Tell every staff member that a contact can no longer be reached (and whether the unit
+    still has anyone the bot can reach), or can be reached again. `cause` names the event
+    (an update, an outbox row), so each change is queued once however often it is seen."""
 
     def render(_: Callable[[str], str]) -> str:
-        return _(UNREACHABLE).format(
-            contact=html.escape(contact_name) or _(A_CONTACT),
-            unit=html.escape(unit_name),
-            reason=html.escape(reason),
-        )
+        names = {
+            "contact": html.escape(change.contact_name) or _(A_CONTACT),
+            "unit": html.escape(change.unit_name),
+        }
+        if change.reachable:
+            return "✅ " + _(REACHABLE_AGAIN).format(**names)
+        text = "⚠️ " + _(UNREACHABLE).format(**names, reason=_reason(change.reason, _))
+        if not change.unit_reachable:
+            text += "\n" + _(NO_CONTACT_LEFT).format(unit=names["unit"])
+        return text
 
+    state = "on" if change.reachable else "off"
     return to_staff(
-        await staff_recipients(session, tuple(staff_ids)),
-        key=f"unreachable:{contact_id}:{cause}",
+        recipients,
+        key=f"reach:{change.contact_id}:{state}:{cause}",
         kind="staff_notice",
         render=render,
         default_language=default_language,
     )
+
+
+def _reason(reason: str, _: Callable[[str], str]) -> str:
+    """Telegram's reason in the staff's words when it is one of the usual ones."""
+    lowered = reason.lower()
+    if "blocked" in lowered or "kicked" in lowered:
+        return _(REASON_BLOCKED)
+    if "deactivated" in lowered:
+        return _(REASON_DEACTIVATED)
+    if "chat not found" in lowered or "user not found" in lowered:
+        return _(REASON_CHAT_GONE)
+    return html.escape(reason) or _(REASON_BLOCKED)
 
 
 def calendar_missing_messages(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from locales import N_
-from scheduler.messages import to_staff
+from scheduler.messages import reachability_notices, to_staff
 from scheduler.outbox import enqueue
-from storage.services.people import Membership, staff_recipients
+from storage.services import people
+from storage.services.people import Membership, Reachability, staff_recipients
 from storage.services.reporting import Overview, Receipt
 
 SUBMITTED = N_(
@@ -57,3 +58,41 @@ async def notify_staff_of_submission(
         render=render,
     )
     return await enqueue(session, messages, now=now)
+
+
+async def change_reachability(
+    session: AsyncSession,
+    reachable: bool,
+    *,
+    cause: str,
+    telegram_user_id: int | None = None,
+    contact_id: int | None = None,
+    reason: str = "",
+    staff_ids: Sequence[int] = (),
+    default_language: str = "zh_CN",
+    now: dt.datetime | None = None,
+) -> list[Reachability]:
+    """Mark a person reachable or not, and queue one notice to the staff per change.
+
+    Every path goes through here: the person blocking or unblocking the bot, a message the
+    outbox could not deliver (403), and the person writing again. `cause` names the event
+    (e.g. `update:123`, `outbox:45`) and goes into the dedupe key. The caller commits.
+    """
+    changes = await people.change_reachability(
+        session,
+        reachable,
+        telegram_user_id=telegram_user_id,
+        contact_id=contact_id,
+        reason=reason,
+    )
+    if changes:
+        recipients = await staff_recipients(session, tuple(staff_ids))
+        messages = [
+            message
+            for change in changes
+            for message in reachability_notices(
+                change, cause=cause, recipients=recipients, default_language=default_language
+            )
+        ]
+        await enqueue(session, messages, now=now)
+    return changes

@@ -47,7 +47,7 @@ from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.clock import Clock, SystemClock
-from storage.models import Contact, OutboxMessage, Unit
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -545,46 +545,34 @@ class Sender:
                 if outcome.status == "rate_limited":
                     values["attempts"] = OUTBOX.c.attempts - 1
             await connection.execute(done.values(**values))
-            if outcome.status == "failed" and outcome.error.startswith("403"):
+            if outcome.status == "failed" and unreachable_error(outcome.error):
                 await self._unreachable(session, row, outcome.error)
             await session.commit()
         if outcome.status == "failed":
             log.warning("outbox %s to chat %s failed: %s", row.id, row.chat_id, outcome.error)
 
     async def _unreachable(self, session: AsyncSession, row: _Claimed, error: str) -> None:
-        """Mark the contact unreachable; the staff hear of it once (when it changes)."""
+        """The contact cannot be reached; the staff hear of it once (when it changes)."""
         if row.contact_id is None:
             return
-        connection = await session.connection()
-        changed = await connection.execute(
-            update(Contact.__table__)
-            .where(Contact.__table__.c.id == row.contact_id, Contact.__table__.c.reachable)
-            .values(reachable=False, unreachable_reason=error.removeprefix("403 ")[:500])
-        )
-        if changed.rowcount != 1:
-            return
-        from scheduler.messages import unreachable_notices
+        from scheduler.notices import change_reachability  # notices queue through this module
 
-        found = (
-            await connection.execute(
-                select(Contact.__table__.c.name, Unit.__table__.c.name.label("unit"))
-                .join(Unit.__table__, Unit.__table__.c.id == Contact.__table__.c.unit_id)
-                .where(Contact.__table__.c.id == row.contact_id)
-            )
-        ).first()
-        if found is None:
-            return
-        notices = await unreachable_notices(
+        await change_reachability(
             session,
+            False,
+            cause=f"outbox:{row.id}",
             contact_id=row.contact_id,
-            contact_name=found.name,
-            unit_name=found.unit,
             reason=error.removeprefix("403 "),
-            cause=row.id,
             staff_ids=self.options.staff_ids,
             default_language=self.options.default_language,
+            now=self.clock.now(),
         )
-        await enqueue(session, notices, now=self.clock.now())
+
+
+def unreachable_error(error: str) -> bool:
+    """A final error that means the person cannot be reached at all: blocked, deleted, or
+    a chat Telegram no longer knows."""
+    return error.startswith("403") or "chat not found" in error.lower()
 
 
 def build_method(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -109,20 +110,88 @@ async def staff_recipients(
     return list(recipients.values())
 
 
-async def set_reachable(
-    session: AsyncSession, telegram_user_id: int, reachable: bool, reason: str = ""
-) -> int:
-    """A person who writes to the bot (or unblocks it) can be reached again; one who blocks
-    it cannot. Returns how many contact rows changed."""
-    contacts = (
-        await session.exec(
-            select(Contact).where(
-                Contact.telegram_user_id == telegram_user_id, Contact.reachable.is_(not reachable)
+@dataclass(frozen=True)
+class Reachability:
+    """A contact that went from reachable to unreachable, or back."""
+
+    contact_id: int
+    telegram_user_id: int
+    unit_id: int
+    unit_name: str
+    contact_name: str
+    reachable: bool  # the state it went to
+    reason: str  # why it cannot be reached ("" when it can)
+    unit_reachable: bool  # whether the unit has any contact the bot can reach now
+
+
+async def change_reachability(
+    session: AsyncSession,
+    reachable: bool,
+    *,
+    telegram_user_id: int | None = None,
+    contact_id: int | None = None,
+    reason: str = "",
+) -> list[Reachability]:
+    """The one place where contacts become reachable or not; returns what changed.
+
+    A person who writes to the bot (or unblocks it) can be reached again; one who blocks it,
+    or whose account is gone, cannot. Reachability belongs to the Telegram account, so every
+    contact row of the account changes (given a contact, its account's rows). Only rows whose
+    state really changes are returned, and only active ones: the conditional UPDATE makes two
+    paths that notice the same block at the same moment report it once between them.
+    """
+    if telegram_user_id is None:
+        contact = await session.get(Contact, contact_id) if contact_id is not None else None
+        if contact is None:
+            return []
+        telegram_user_id = contact.telegram_user_id
+    changed = (
+        (
+            await session.exec(
+                update(Contact)
+                .where(
+                    Contact.telegram_user_id == telegram_user_id,
+                    Contact.reachable.is_(not reachable),
+                )
+                .values(reachable=reachable, unreachable_reason="" if reachable else reason[:500])
+                .returning(Contact.id)
             )
         )
+        .scalars()
+        .all()
+    )
+    if not changed:
+        return []
+    rows = (
+        await session.exec(
+            select(Contact, Unit)
+            .join(Unit, Unit.id == Contact.unit_id)
+            .where(Contact.id.in_(changed), Contact.active.is_(True))
+            .order_by(Contact.id)
+            .execution_options(populate_existing=True)
+        )
     ).all()
-    for contact in contacts:
-        contact.reachable = reachable
-        contact.unreachable_reason = "" if reachable else reason
-    await session.flush()
-    return len(contacts)
+    transitions = []
+    for contact, unit in rows:
+        left = (
+            await session.exec(
+                select(Contact.id).where(
+                    Contact.unit_id == unit.id,
+                    Contact.active.is_(True),
+                    Contact.reachable.is_(True),
+                )
+            )
+        ).first()
+        transitions.append(
+            Reachability(
+                contact_id=contact.id,
+                telegram_user_id=telegram_user_id,
+                unit_id=unit.id,
+                unit_name=unit.name,
+                contact_name=contact.name,
+                reachable=reachable,
+                reason=contact.unreachable_reason,
+                unit_reachable=left is not None,
+            )
+        )
+    return transitions

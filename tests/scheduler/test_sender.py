@@ -153,9 +153,31 @@ async def test_a_blocked_contact_becomes_unreachable_and_staff_hear_once(
     assert contact.reachable is False
     assert contact.unreachable_reason == "Forbidden: bot was blocked by the user"
     (notice,) = await bot_texts(telegram, staff_user)
-    assert "联系人" in notice and "单位1" in notice and "blocked" in notice
+    assert "联系人" in notice and "单位1" in notice and "屏蔽" in notice
+    assert "没有机器人能联系到" in notice  # the unit's only contact
     failed = [row for row in await rows(sessions) if row.status == "failed"]
     assert all(row.last_error.startswith("403 Forbidden") for row in failed)
+
+
+async def test_a_chat_telegram_does_not_know_makes_the_contact_unreachable(
+    sessions, telegram, make_sender, clock: FakeClock
+) -> None:
+    (staff_user,) = await started_users(telegram, 1)
+    gone = 7999  # never opened the bot: Telegram answers 400 "chat not found"
+    async with sessions() as session:
+        world = await build_world(
+            session, due=clock.now().date(), chat_ids=[[gone]], staff_chat_ids=[staff_user]
+        )
+        contact_id = world.contact(0).id
+        await session.commit()
+    await queue_texts(sessions, [gone], contact_id=contact_id)
+    report = await make_sender().drain(follow_retries=True)
+    assert (report.failed, report.sent) == (1, 1)
+    async with sessions() as session:
+        contact = await session.get(Contact, contact_id)
+    assert contact.reachable is False and "chat not found" in contact.unreachable_reason
+    (notice,) = await bot_texts(telegram, staff_user)
+    assert f"联系人{gone}" in notice and "找不到" in notice
 
 
 class CrashAfterDelivery(CallLog):

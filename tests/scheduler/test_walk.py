@@ -80,7 +80,7 @@ async def test_a_round_walked_through_national_day(
     assert "截止日期（2023-10-10）已过" in texts_a[5]
     assert "已超过截止日期（2023-10-10）5 个工作日" in texts_a[9]
     (_, notice), (_, escalation) = arrived[staff]
-    assert "单位3" in notice and "blocked" in notice
+    assert "单位3" in notice and "屏蔽" in notice
     assert "仍有 2 个单位未报送" in escalation
     assert "• 单位1 (1/3)" in escalation and "• 单位3 (0/3)" in escalation
     assert "单位2" not in escalation
