@@ -16,13 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.fsm import build_storage
 from bot.i18n import CatalogI18n, LanguageMiddleware
-from bot.middlewares import (
-    DatabaseSession,
-    OncePerUpdate,
-    OneAtATimePerUser,
-    SaveBeforeReplying,
-    first_of_all,
-)
+from bot.inbox import Inbox
+from bot.middlewares import DatabaseSession, SaveBeforeReplying
 from bot.settings import Settings, require_token
 from handlers import build_router
 from locales import N_, gettext_for
@@ -39,6 +34,7 @@ class App:
     sessions: async_sessionmaker
     bot: Bot
     dispatcher: Dispatcher
+    inbox: Inbox
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -65,10 +61,8 @@ def build_dispatcher(
         sessions=sessions,
         clock=clock,
     )
-    # Outer middlewares run in this order: one update per person at a time, drop repeats,
-    # open the session, then pick the language.
-    first_of_all(dispatcher.update.outer_middleware, OneAtATimePerUser())
-    dispatcher.update.outer_middleware(OncePerUpdate(sessions))
+    # Outer middlewares: open the session (skipping an update already handled), then pick the
+    # language. The inbox feeds each person's updates one at a time, in order.
     dispatcher.update.outer_middleware(DatabaseSession(sessions, settings.staff_ids, clock))
     LanguageMiddleware(CatalogI18n(settings.default_locale)).setup(dispatcher)
     dispatcher.include_router(build_router())
@@ -80,7 +74,17 @@ def build_app(settings: Settings, clock: Clock = utcnow) -> App:
     engine = make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
     dispatcher = build_dispatcher(settings, sessions, clock)
-    return App(settings, engine, sessions, build_bot(settings), dispatcher)
+    bot = build_bot(settings)
+    inbox = Inbox(
+        bot,
+        dispatcher,
+        sessions,
+        settings.updates,
+        staff_ids=settings.staff_ids,
+        default_locale=settings.default_locale,
+        clock=clock,
+    )
+    return App(settings, engine, sessions, bot, dispatcher, inbox)
 
 
 COMMANDS = (

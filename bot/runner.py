@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 
 from bot.app import App, Clock, build_app, register_commands
+from bot.inbox import poll, webhook_handler
 from bot.settings import Settings
 from scheduler.jobs import start_scheduler, stop_scheduler
 from storage.migrate import ensure_current
@@ -41,44 +44,53 @@ async def run(
 
 async def _poll(app: App, stop: asyncio.Event | None, polling_timeout: int) -> None:
     await app.bot.delete_webhook(drop_pending_updates=False)
-    polling = asyncio.create_task(
-        app.dispatcher.start_polling(
+    stop = stop or _stop_on_signals()
+    worker = asyncio.create_task(app.inbox.run(stop))
+    try:
+        await poll(
             app.bot,
-            handle_signals=stop is None,
-            polling_timeout=polling_timeout,
-            close_bot_session=False,
+            app.inbox,
+            stop,
+            timeout=polling_timeout,
             allowed_updates=app.dispatcher.resolve_used_update_types(),
         )
-    )
-    if stop is None:
-        await polling
-        return
-    await stop.wait()
-    await app.dispatcher.stop_polling()
-    await polling
+    finally:
+        stop.set()
+        await worker
 
 
 async def _serve_webhook(app: App, stop: asyncio.Event | None) -> None:
-    """Telegram posts updates to WEBHOOK__URL; our server behind it checks the secret header."""
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    """Telegram posts updates to WEBHOOK__URL; our server behind it checks the secret header
+    and answers only once the update is stored."""
     from aiohttp import web
 
     hook = app.settings.webhook
+    stop = stop or _stop_on_signals()
     web_app = web.Application()
-    SimpleRequestHandler(
-        dispatcher=app.dispatcher, bot=app.bot, secret_token=hook.secret or None
-    ).register(web_app, path=hook.path)
-    setup_application(web_app, app.dispatcher, bot=app.bot)
+    web_app.router.add_post(hook.path, webhook_handler(app.inbox, hook.secret))
     runner = web.AppRunner(web_app)
     await runner.setup()
     await web.TCPSite(runner, hook.listen_host, hook.listen_port).start()
-    await app.bot.set_webhook(
-        hook.url,
-        secret_token=hook.secret or None,
-        allowed_updates=app.dispatcher.resolve_used_update_types(),
-    )
-    log.info("webhook at %s, listening on %s:%s", hook.url, hook.listen_host, hook.listen_port)
+    worker = asyncio.create_task(app.inbox.run(stop))
     try:
-        await (stop or asyncio.Event()).wait()
+        await app.bot.set_webhook(
+            hook.url,
+            secret_token=hook.secret or None,
+            allowed_updates=app.dispatcher.resolve_used_update_types(),
+        )
+        log.info("webhook at %s, listening on %s:%s", hook.url, hook.listen_host, hook.listen_port)
+        await stop.wait()
     finally:
+        stop.set()
         await runner.cleanup()
+        await worker
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM, so both stop the bot the same graceful way."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for name in ("SIGINT", "SIGTERM"):
+        with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
+            loop.add_signal_handler(getattr(signal, name), stop.set)
+    return stop

@@ -31,6 +31,15 @@ class SendSettings(BaseModel):
     allow_paid_broadcast: bool = False
 
 
+class UpdateSettings(BaseModel):
+    """Incoming updates: how often a failing one is tried, how long handled ones are kept."""
+
+    max_attempts: int = Field(3, ge=1)  # then the person is told it was not saved
+    retry_delay: float = Field(2.0, ge=0)  # seconds before the second try, doubled after
+    concurrency: int = Field(8, ge=1)  # updates of different people handled at once
+    retention_days: float = Field(7.0, gt=0)  # handled updates are forgotten after this
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -49,6 +58,7 @@ class Settings(BaseSettings):
     default_locale: str = "zh_CN"
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     send: SendSettings = Field(default_factory=SendSettings)
+    updates: UpdateSettings = Field(default_factory=UpdateSettings)
 
     @field_validator("staff_ids", mode="before")
     @classmethod

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 OUTBOX = OutboxMessage.__table__
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+IN_FLIGHT = "!"  # appended to claimed_by once the call starts: the row may have been sent
 
 
 # ---------------------------------------------------------------- queuing
@@ -233,6 +234,7 @@ class Sender:
         self._chat_free_at: dict[int, float] = {}
         self._stopping = False
         self._dialect: str | None = None
+        self._released_unattempted = False  # done once, at the first drain
 
     @classmethod
     def from_settings(
@@ -264,6 +266,9 @@ class Sender:
         Waiting goes through the clock, so with a FakeClock it takes no real time.
         """
         report = SendReport()
+        if not self._released_unattempted:
+            await self.release_unattempted()
+            self._released_unattempted = True
         for _ in range(max_batches):
             if self._stopping:
                 break
@@ -434,7 +439,7 @@ class Sender:
                 .where(
                     OUTBOX.c.id.in_([row.id for row in rows]),
                     OUTBOX.c.status == SENDING,
-                    OUTBOX.c.claimed_by == self.worker,
+                    OUTBOX.c.claimed_by == self.worker,  # claimed, not yet in flight
                 )
                 .values(status=QUEUED, claimed_by="", next_attempt_at=not_before)
             )
@@ -442,8 +447,33 @@ class Sender:
 
     def _mine(self, row_id: int):
         return update(OUTBOX).where(
-            OUTBOX.c.id == row_id, OUTBOX.c.status == SENDING, OUTBOX.c.claimed_by == self.worker
+            OUTBOX.c.id == row_id,
+            OUTBOX.c.status == SENDING,
+            OUTBOX.c.claimed_by.in_([self.worker, self.worker + IN_FLIGHT]),
         )
+
+    async def release_unattempted(self) -> int:
+        """At start-up: give back at once the rows a dead sender claimed but never tried.
+
+        A row is marked in flight just before its call, so these were certainly not sent.
+        Rows in flight wait out `stale_after`: their call may have reached Telegram. A live
+        sender whose claim is given back finds the row no longer its own and skips it.
+        """
+        async with self.sessions() as session:
+            connection = await session.connection()
+            result = await connection.execute(
+                update(OUTBOX)
+                .where(
+                    OUTBOX.c.status == SENDING,
+                    OUTBOX.c.claimed_by.not_like(f"%{IN_FLIGHT}"),
+                    OUTBOX.c.claimed_by != self.worker,
+                )
+                .values(status=QUEUED, claimed_by="")
+            )
+            await session.commit()
+        if result.rowcount:
+            log.info("outbox: gave back %d messages claimed by a stopped sender", result.rowcount)
+        return result.rowcount
 
     async def _is_postgres(self, session: AsyncSession) -> bool:
         if self._dialect is None:
@@ -493,7 +523,9 @@ class Sender:
         async with self.sessions() as session:
             result = await (await session.connection()).execute(
                 self._mine(row.id).values(
-                    claimed_at=self.clock.now(), attempts=OUTBOX.c.attempts + 1
+                    claimed_at=self.clock.now(),
+                    attempts=OUTBOX.c.attempts + 1,
+                    claimed_by=self.worker + IN_FLIGHT,
                 )
             )
             await session.commit()

@@ -347,13 +347,27 @@ class DialogState(SQLModel, table=True):
     updated_at: dt.datetime = _created()
 
 
-class ProcessedUpdate(SQLModel, table=True):
-    """Update ids already handled: Telegram redelivers, and a second delivery must do nothing."""
+class InboundUpdate(SQLModel, table=True):
+    """Every update received, stored before Telegram is told it arrived.
 
-    __tablename__ = "processed_update"
+    It is marked handled in the same transaction as the handler's changes, so a crash or an
+    error leaves it pending and it is tried again; a redelivered update finds its row and
+    changes nothing.
+    """
+
+    __tablename__ = "inbound_update"
+    __table_args__ = (Index("ix_inbound_update_due", "status", "update_id"),)
     update_id: int = Field(sa_type=BigInteger, primary_key=True)
     bot_id: int = Field(default=0, sa_type=BigInteger, primary_key=True)
-    at: dt.datetime = _created()
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    user_id: int | None = Field(default=None, sa_type=BigInteger)  # who sent it: their order
+    status: str = "pending"  # pending | handled | failed
+    attempts: int = 0
+    next_attempt_at: dt.datetime = _created()
+    last_error: str = ""
+    reported: bool = False  # a failure already in a digest to the staff
+    received_at: dt.datetime = _created()
+    handled_at: dt.datetime | None = _when()
 
 
 class CalendarDay(SQLModel, table=True):

@@ -39,6 +39,7 @@ class BotUnderTest:
     database_url: str
     staff_ids: list[int] = field(default_factory=list)
     redis_url: str = ""
+    extra_settings: dict[str, Any] = field(default_factory=dict)  # e.g. {"updates": {...}}
     round_id: int = 0
     previous_round_id: int = 0
     _task: asyncio.Task | None = None
@@ -60,6 +61,7 @@ class BotUnderTest:
             database_url=self.database_url,
             staff_ids=self.staff_ids,
             redis_url=self.redis_url,
+            **self.extra_settings,
         )
 
     async def prepare(self, today: dt.date | None = None) -> None:
@@ -108,6 +110,15 @@ class BotUnderTest:
             await asyncio.wait_for(self._task, 15)
         finally:
             self._task = None
+
+    async def crash(self) -> None:
+        """Stop the bot the hard way: nothing in hand finishes, nothing is committed."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+        self._task = None
 
     async def restart(self) -> None:
         await self.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import itertools
 from collections import Counter
 
@@ -216,6 +217,26 @@ async def test_a_sender_killed_mid_batch_loses_nothing_and_repeats_at_most_one(
     assert all(count >= 1 for count in received.values())  # nothing lost
     assert sum(received.values()) - len(users) == 1  # the one in flight, sent twice
     assert {row.status for row in await rows(sessions)} == {"sent"}
+
+
+async def test_after_a_crash_what_was_claimed_but_never_tried_goes_at_once(
+    sessions, telegram, make_sender, clock: FakeClock
+) -> None:
+    users = await started_users(telegram, 10)
+    await queue_texts(sessions, users)
+    crash = CrashAfterDelivery(clock, crash_at=5)
+    first = asyncio.create_task(make_sender(middleware=crash, worker="first").drain())
+    await asyncio.wait_for(crash.delivered.wait(), 10)
+    first.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    started = clock.now()
+    # The next process sends at once, without waiting out the stale time: the five never
+    # tried go now; the one in flight when the process died waits, as it may have been sent.
+    report = await make_sender(worker="second").drain()
+    assert report.sent == 5 and clock.now() - started < dt.timedelta(seconds=60)
+    left = [row for row in await rows(sessions) if row.status != "sent"]
+    assert [(row.status, row.claimed_by) for row in left] == [("sending", "first!")]
 
 
 async def test_two_senders_share_the_work_and_send_each_message_once(

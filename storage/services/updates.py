@@ -1,0 +1,241 @@
+"""Incoming updates as state: stored before they are acknowledged, marked handled with their
+effects, tried again when handling fails, pruned after a while.
+
+    await store(session, bot_id, [payload, ...])     # then commit, then acknowledge
+    rows = await due(session, bot_id, busy_users)    # what to handle next, in each sender's order
+    guard_commit(session, bot_id, update_id)         # the handler's commit also marks it handled
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, event, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import InboundUpdate
+from storage.types import utcnow
+
+PENDING, HANDLED, FAILED = "pending", "handled", "failed"
+TABLE = InboundUpdate.__table__
+
+
+class AlreadyHandled(Exception):
+    """Another delivery of this update was handled first; this one must change nothing."""
+
+
+def sender_of(payload: dict[str, Any]) -> int | None:
+    """The user an update comes from (message, button press, chat member change …)."""
+    for key, value in payload.items():
+        if key != "update_id" and isinstance(value, dict):
+            sender = value.get("from") or value.get("user")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                return sender["id"]
+    return None
+
+
+def chat_of(payload: dict[str, Any]) -> int | None:
+    """The chat an answer to the update goes to: the message's chat, else the sender's own."""
+    for key, value in payload.items():
+        if key == "update_id" or not isinstance(value, dict):
+            continue
+        message = value.get("message") if key == "callback_query" else value
+        chat = (message or {}).get("chat")
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return chat["id"]
+    return sender_of(payload)
+
+
+def language_code_of(payload: dict[str, Any]) -> str | None:
+    for key, value in payload.items():
+        if key != "update_id" and isinstance(value, dict):
+            sender = value.get("from") or {}
+            if isinstance(sender, dict) and sender.get("language_code"):
+                return sender["language_code"]
+    return None
+
+
+async def store(
+    session: AsyncSession, bot_id: int, payloads: Iterable[dict[str, Any]], now=None
+) -> int:
+    """Keep the updates not seen before; returns how many were new. The caller commits."""
+    now = now or utcnow()
+    rows = {
+        p["update_id"]: {
+            "update_id": p["update_id"],
+            "bot_id": bot_id,
+            "payload": p,
+            "user_id": sender_of(p),
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "reported": False,
+            "received_at": now,
+        }
+        for p in payloads
+    }
+    if not rows:
+        return 0
+    connection = await session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    known = await session.exec(
+        select(InboundUpdate.update_id).where(
+            InboundUpdate.bot_id == bot_id, InboundUpdate.update_id.in_(list(rows))
+        )
+    )
+    seen = set(known.all())
+    insert = dialect.insert(TABLE).on_conflict_do_nothing(index_elements=["update_id", "bot_id"])
+    await connection.execute(insert, [rows[key] for key in sorted(rows)])
+    return len(rows) - len(seen)
+
+
+async def due(
+    session: AsyncSession,
+    bot_id: int,
+    busy_users: set[int],
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 200,
+) -> list[InboundUpdate]:
+    """Pending updates to handle now: for each sender only the oldest, so a person's messages
+    are handled in the order they wrote them (a later one waits while an earlier is retried)."""
+    now = now or utcnow()
+    rows = (
+        await session.exec(
+            select(InboundUpdate)
+            .where(InboundUpdate.bot_id == bot_id, InboundUpdate.status == PENDING)
+            .order_by(InboundUpdate.update_id)
+            .limit(limit)
+        )
+    ).all()
+    chosen, waiting = [], set(busy_users)
+    for row in rows:
+        if row.user_id is not None:
+            if row.user_id in waiting:
+                continue
+            waiting.add(row.user_id)
+        if _aware(row.next_attempt_at) <= now:
+            chosen.append(row)
+    return chosen
+
+
+async def next_retry_at(
+    session: AsyncSession, bot_id: int, now: dt.datetime | None = None
+) -> dt.datetime | None:
+    """When the next update waiting out its back-off may be tried."""
+    row = (
+        await session.exec(
+            select(InboundUpdate.next_attempt_at)
+            .where(
+                InboundUpdate.bot_id == bot_id,
+                InboundUpdate.status == PENDING,
+                InboundUpdate.next_attempt_at > (now or utcnow()),
+            )
+            .order_by(InboundUpdate.next_attempt_at)
+        )
+    ).first()
+    return _aware(row) if row else None
+
+
+async def is_pending(session: AsyncSession, bot_id: int, update_id: int) -> bool:
+    row = await session.get(InboundUpdate, (update_id, bot_id))
+    return row is not None and row.status == PENDING
+
+
+def guard_commit(session: AsyncSession, bot_id: int, update_id: int) -> Callable[[], None]:
+    """The session's first commit also marks the update handled, or fails when another
+    delivery got there first. Whatever commits (a reply being sent, the end of the handler,
+    a service), the mark and the changes are saved together. Returns a function that removes
+    the guard once the update is done (listeners cannot be removed while they run)."""
+    target = session.sync_session
+    fired = False
+
+    def mark(sync_session) -> None:
+        nonlocal fired
+        if fired:
+            return
+        fired = True
+        result = sync_session.execute(
+            update(TABLE)
+            .where(
+                TABLE.c.update_id == update_id, TABLE.c.bot_id == bot_id, TABLE.c.status == PENDING
+            )
+            .values(status=HANDLED, handled_at=utcnow(), last_error="")
+        )
+        if result.rowcount != 1:
+            raise AlreadyHandled(update_id)
+
+    def release() -> None:
+        if event.contains(target, "before_commit", mark):
+            event.remove(target, "before_commit", mark)
+
+    event.listen(target, "before_commit", mark)
+    return release
+
+
+async def mark_handled(session: AsyncSession, bot_id: int, update_id: int) -> bool:
+    """For an update no handler took (nothing committed): handled, so it is not tried again."""
+    result = await session.exec(
+        update(TABLE)
+        .where(TABLE.c.update_id == update_id, TABLE.c.bot_id == bot_id, TABLE.c.status == PENDING)
+        .values(status=HANDLED, handled_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+async def record_failure(
+    session: AsyncSession,
+    bot_id: int,
+    update_id: int,
+    error: str,
+    *,
+    max_attempts: int,
+    retry_at: dt.datetime,
+) -> InboundUpdate | None:
+    """One more failed attempt: pending again until `retry_at`, or failed for good."""
+    row = await session.get(InboundUpdate, (update_id, bot_id))
+    if row is None or row.status != PENDING:
+        return row
+    row.attempts += 1
+    row.last_error = error[:1000]
+    if row.attempts >= max_attempts:
+        row.status = FAILED
+    else:
+        row.next_attempt_at = retry_at
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def unreported_failures(session: AsyncSession, bot_id: int) -> Sequence[InboundUpdate]:
+    return (
+        await session.exec(
+            select(InboundUpdate)
+            .where(
+                InboundUpdate.bot_id == bot_id,
+                InboundUpdate.status == FAILED,
+                InboundUpdate.reported.is_(False),
+            )
+            .order_by(InboundUpdate.update_id)
+        )
+    ).all()
+
+
+async def prune(session: AsyncSession, older_than: dt.datetime) -> int:
+    """Forget handled (and reported failed) updates received before `older_than`."""
+    result = await session.exec(
+        delete(TABLE).where(
+            TABLE.c.received_at < older_than,
+            (TABLE.c.status == HANDLED) | ((TABLE.c.status == FAILED) & TABLE.c.reported),
+        )
+    )
+    return result.rowcount
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
