@@ -197,9 +197,9 @@ class CrashAfterDelivery(CallLog):
         return response
 
 
-async def test_a_sender_killed_mid_batch_loses_nothing_and_repeats_at_most_one(
-    sessions, telegram, make_sender, clock: FakeClock
-) -> None:
+async def crashed_mid_batch(sessions, telegram, make_sender, clock: FakeClock) -> list[int]:
+    """Ten messages queued; a sender named "first" claims them all and dies during the fifth
+    call, after Telegram delivered it. Returns the recipients."""
     users = await started_users(telegram, 10)
     await queue_texts(sessions, users)
     crash = CrashAfterDelivery(clock, crash_at=5)
@@ -208,9 +208,16 @@ async def test_a_sender_killed_mid_batch_loses_nothing_and_repeats_at_most_one(
     first.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await first
+    return users
+
+
+async def test_a_sender_killed_mid_batch_loses_nothing_and_repeats_at_most_one(
+    sessions, telegram, make_sender, clock: FakeClock
+) -> None:
+    users = await crashed_mid_batch(sessions, telegram, make_sender, clock)
     statuses = Counter(row.status for row in await rows(sessions))
     assert statuses == {"sent": 4, "sending": 6}  # the batch was claimed; four were recorded
-    # A new process starts; rows left `sending` are taken again once they are stale.
+    # A new process starts: the five never tried go at once, the one in flight once stale.
     report = await make_sender(worker="second").drain(follow_retries=True)
     assert report.sent == 6
     received = {user: len(await bot_texts(telegram, user)) for user in users}
@@ -222,14 +229,7 @@ async def test_a_sender_killed_mid_batch_loses_nothing_and_repeats_at_most_one(
 async def test_after_a_crash_what_was_claimed_but_never_tried_goes_at_once(
     sessions, telegram, make_sender, clock: FakeClock
 ) -> None:
-    users = await started_users(telegram, 10)
-    await queue_texts(sessions, users)
-    crash = CrashAfterDelivery(clock, crash_at=5)
-    first = asyncio.create_task(make_sender(middleware=crash, worker="first").drain())
-    await asyncio.wait_for(crash.delivered.wait(), 10)
-    first.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await first
+    await crashed_mid_batch(sessions, telegram, make_sender, clock)
     started = clock.now()
     # The next process sends at once, without waiting out the stale time: the five never
     # tried go now; the one in flight when the process died waits, as it may have been sent.
