@@ -169,6 +169,9 @@ class Inbox:
         if given_up:
             log.error("update %s failed %d times; given up", update_id, attempt, exc_info=error)
             self._digest_soon()
+        elif row is None or row.status != updates.PENDING:
+            # It failed after its changes were committed (and marked handled): not repeated.
+            log.error("update %s failed after it was saved", update_id, exc_info=error)
         else:
             log.warning(
                 "update %s failed (attempt %d), tried again soon: %r", update_id, attempt, error
