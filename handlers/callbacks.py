@@ -21,7 +21,11 @@ class OverviewPage(CallbackData, prefix="ov"):
 
 
 class TaskAct(CallbackData, prefix="tk"):
-    """act: o open · s status · w write · d done · c clear · p previous round · m more · f full."""
+    """act: o open · s status · w write · d done · c clear (asks first) · y clear, confirmed ·
+    n keep (clear cancelled) · p previous round · m more · f full.
+
+    Buttons that change the answer carry the version they were drawn for; at most about
+    40 bytes even with seven-digit ids and version (Telegram allows 64)."""
 
     act: str
     unit: int
@@ -29,6 +33,21 @@ class TaskAct(CallbackData, prefix="tk"):
     task: int
     arg: str = ""
     version: int = -1  # the answer's version the button was drawn for; -1: not checked
+
+
+# What each TaskAct letter does, in the words of storage.services.reporting.CHANGING_ACTIONS.
+TASK_ACTIONS = {
+    "o": "open",
+    "s": "status",
+    "w": "write",
+    "d": "done",
+    "c": "clear",
+    "y": "clear_confirmed",
+    "n": "clear_cancelled",
+    "p": "previous",
+    "m": "more",
+    "f": "full",
+}
 
 
 class SubmitAct(CallbackData, prefix="sb"):

@@ -300,15 +300,58 @@ def card_keyboard(card: Card, unit_id: int, *, unfolded: bool = False) -> Inline
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def writing_keyboard(unit_id: int, round_id: int, task_id: int) -> InlineKeyboardMarkup:
-    def act(code: str) -> str:
-        return TaskAct(act=code, unit=unit_id, round=round_id, task=task_id).pack()
+def writing_keyboard(
+    unit_id: int, round_id: int, task_id: int, version: int
+) -> InlineKeyboardMarkup:
+    """Done, and Clear and rewrite for the answer's `version` (it asks before clearing)."""
+
+    def act(code: str, version: int = -1) -> str:
+        return TaskAct(
+            act=code, unit=unit_id, round=round_id, task=task_id, version=version
+        ).pack()
 
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
                 InlineKeyboardButton(text=_("✅ Done"), callback_data=act("d")),
-                InlineKeyboardButton(text=_("🗑 Clear and rewrite"), callback_data=act("c")),
+                InlineKeyboardButton(
+                    text=_("🗑 Clear and rewrite"), callback_data=act("c", version)
+                ),
+            ]
+        ]
+    )
+
+
+def clear_question(card: Card) -> str:
+    """Asked in place before an answer is cleared."""
+    question = _("Clear the progress of task {number} and write it anew?").format(
+        number=card.number
+    )
+    lines = [f"<b>{question}</b>"]
+    if card.text:
+        lines.append(
+            _("The {count} characters written so far will be removed:").format(
+                count=len(card.text)
+            )
+        )
+        shown = card.text if len(card.text) <= 200 else card.text[:200] + "…"
+        lines.append(f"<blockquote>{esc(shown)}</blockquote>")
+    return "\n".join(lines)
+
+
+def clear_keyboard(card: Card, unit_id: int) -> InlineKeyboardMarkup:
+    def act(code: str, version: int = -1) -> str:
+        return TaskAct(
+            act=code, unit=unit_id, round=card.round_id, task=card.task_id, version=version
+        ).pack()
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("🗑 Yes, clear it"), callback_data=act("y", card.version)
+                ),
+                InlineKeyboardButton(text=_("Cancel"), callback_data=act("n")),
             ]
         ]
     )

@@ -11,7 +11,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -27,7 +27,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
 from handlers import render
-from handlers.callbacks import STATUS_CODES, OverviewPage, RoundPick, SubmitAct, TaskAct, UnitPick
+from handlers.callbacks import (
+    STATUS_CODES,
+    TASK_ACTIONS,
+    OverviewPage,
+    RoundPick,
+    SubmitAct,
+    TaskAct,
+    UnitPick,
+)
 from handlers.routes import Routes
 from scheduler.buttons import ReportButton, SnoozeButton
 from storage.services import reporting
@@ -74,21 +82,44 @@ def actor_for(membership: Membership, now: dt.datetime | None = None) -> Actor:
     )
 
 
-async def show(event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    """Edit the pressed message in place; send a new one when it is gone or was a command."""
+async def show(
+    event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup
+) -> int | None:
+    """Edit the pressed message in place; send a new one when it is gone or was a command.
+
+    Returns the id of the message that shows it."""
     if isinstance(event, CallbackQuery):
         message = event.message
         if isinstance(message, Message):
             try:
                 await message.edit_text(text, reply_markup=markup)
-                return
+                return message.message_id
             except TelegramBadRequest as error:
                 if "not modified" in error.message:
-                    return
+                    return message.message_id
                 log.info("cannot edit message %s: %s", message.message_id, error.message)
-        await event.bot.send_message(event.from_user.id, text, reply_markup=markup)
+        sent = await event.bot.send_message(event.from_user.id, text, reply_markup=markup)
+        return sent.message_id
+    return (await event.answer(text, reply_markup=markup)).message_id
+
+
+async def went_live(bot: Bot, chat_id: int, state: FSMContext, message_id: int | None) -> None:
+    """`message_id` now carries the task's live buttons: take them off the message that had
+    them, so the chat holds one live card. Failing to (too old, deleted) changes nothing."""
+    if message_id is None:
         return
-    await event.answer(text, reply_markup=markup)
+    previous = (await state.get_data()).get("live")
+    await state.update_data(live=message_id)
+    if previous and previous != message_id:
+        await retire(bot, chat_id, previous)
+
+
+async def retire(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Remove an older message's buttons; what was saved stands whether this works or not."""
+    try:
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+    except TelegramAPIError as error:
+        log.info("cannot take the buttons off message %s: %s", message_id, error)
 
 
 async def member_or_refuse(
@@ -276,14 +307,27 @@ async def open_card(
     *,
     unfolded: bool = False,
     notice: str = "",
+    fresh: bool = False,
 ) -> None:
+    """Show the task's card in place of the pressed message (`fresh`: as a new message)."""
     card = await reporting.card(session, round_id, unit_id, task_id)
     await state.set_state(Report.card)
     await state.update_data(unit=unit_id, round=round_id, task=task_id, seen=card.version)
     text = render.card_text(card, unfolded=unfolded)
     if notice:
         text = f"<i>{notice}</i>\n\n{text}"
-    await show(event, text, render.card_keyboard(card, unit_id, unfolded=unfolded))
+    markup = render.card_keyboard(card, unit_id, unfolded=unfolded)
+    chat_id = chat_of(event)
+    if fresh:
+        shown = (await event.bot.send_message(chat_id, text, reply_markup=markup)).message_id
+    else:
+        shown = await show(event, text, markup)
+    await went_live(event.bot, chat_id, state, shown)
+
+
+def chat_of(event: Message | CallbackQuery) -> int:
+    message = event.message if isinstance(event, CallbackQuery) else event
+    return message.chat.id if isinstance(message, Message) else event.from_user.id
 
 
 @router.callback_query(TaskAct.filter())
@@ -311,13 +355,12 @@ async def _task_action(
     actor: Actor,
     state: FSMContext,
 ) -> None:
-    if cb.version >= 0:
-        current = await reporting.entry_version(session, cb.round, cb.unit, cb.task)
-        if current != cb.version:
-            await query.answer()
-            await open_card(
-                query, session, cb.unit, cb.round, cb.task, state, notice=changed_notice()
-            )
+    changes = TASK_ACTIONS.get(cb.act) in reporting.CHANGING_ACTIONS
+    if changes or cb.version >= 0:
+        seen = cb.version if cb.version >= 0 else None
+        stale = await reporting.stale_view(session, actor, cb.round, cb.task, seen)
+        if stale is not None:
+            await _show_current(query, cb, session, state, changed_notice(stale.by_someone_else))
             return
     if cb.act == "o":
         await query.answer()
@@ -338,9 +381,18 @@ async def _task_action(
         await query.answer(_("Saved."))
         await open_card(query, session, cb.unit, cb.round, cb.task, state)
     elif cb.act == "c":
+        await _ask_to_clear(query, cb, session, state)
+    elif cb.act == "y":
         await reporting.replace_text(session, actor, cb.round, cb.task, "")
         await query.answer(_("Cleared. Send the new text."))
-        await _start_writing(query, cb, session, state, answered=True)
+        await _start_writing(
+            query, cb, session, state, answered=True, in_place=True, notice=_("Cleared.")
+        )
+    elif cb.act == "n":
+        await query.answer(_("Nothing was cleared."))
+        await open_card(
+            query, session, cb.unit, cb.round, cb.task, state, notice=_("Nothing was cleared.")
+        )
     elif cb.act == "p":
         await reporting.use_previous_answer(session, actor, cb.round, cb.task)
         await query.answer()
@@ -360,11 +412,46 @@ async def _task_action(
         await query.answer(_("That button is no longer in use."), show_alert=True)
 
 
-def changed_notice() -> str:
+def changed_notice(by_someone_else: bool = True) -> str:
+    if not by_someone_else:
+        return _(
+            "That button was on an older view of this task, so nothing was changed. "
+            "Here is the task as it stands now."
+        )
     return _(
         "Someone else of your unit changed this answer meanwhile. Here it is now; "
         "press again if you still want the change."
     )
+
+
+async def _show_current(
+    query: CallbackQuery, cb: TaskAct, session: AsyncSession, state: FSMContext, notice: str
+) -> None:
+    """A stale button: change nothing, and show the current card. The live card is updated in
+    place; a press on an older message loses that message's buttons and gets a new card."""
+    pressed = query.message.message_id if isinstance(query.message, Message) else None
+    live = (await state.get_data()).get("live")
+    in_place = pressed is not None and pressed == live
+    await open_card(  # refuses first when the task is not the unit's
+        query, session, cb.unit, cb.round, cb.task, state, notice=notice, fresh=not in_place
+    )
+    await query.answer(_("The card has changed: nothing was done."))
+    if pressed is not None and not in_place:
+        await retire(query.bot, chat_of(query), pressed)
+
+
+async def _ask_to_clear(
+    query: CallbackQuery, cb: TaskAct, session: AsyncSession, state: FSMContext
+) -> None:
+    """Clearing asks first, in place: only the confirming press clears."""
+    await reporting.ensure_open(session, cb.round)
+    card = await reporting.card(session, cb.round, cb.unit, cb.task)
+    if not card.text:
+        await query.answer(_("Nothing is written yet: send the text."), show_alert=True)
+        return
+    await query.answer()
+    shown = await show(query, render.clear_question(card), render.clear_keyboard(card, cb.unit))
+    await went_live(query.bot, chat_of(query), state, shown)
 
 
 async def _status_pressed(
@@ -398,21 +485,29 @@ async def _start_writing(
     session: AsyncSession,
     state: FSMContext,
     answered: bool = False,
+    in_place: bool = False,
+    notice: str = "",
 ) -> None:
+    """Ask for the progress text below the card (`in_place`: in the pressed message)."""
     await reporting.ensure_open(session, cb.round)
     card = await reporting.card(session, cb.round, cb.unit, cb.task)
     if not answered:
         await query.answer()
     await state.set_state(Report.writing)
     await state.update_data(unit=cb.unit, round=cb.round, task=cb.task, seen=card.version)
-    await query.bot.send_message(
-        query.from_user.id,
-        _(
-            "Task {number}: send the progress as one or more messages. Photos and documents "
-            "are kept as evidence. Press Done when you have finished."
-        ).format(number=card.number),
-        reply_markup=render.writing_keyboard(cb.unit, cb.round, cb.task),
-    )
+    text = _(
+        "Task {number}: send the progress as one or more messages. Photos and documents "
+        "are kept as evidence. Press Done when you have finished."
+    ).format(number=card.number)
+    if notice:
+        text = f"<i>{notice}</i>\n{text}"
+    markup = render.writing_keyboard(cb.unit, cb.round, cb.task, card.version)
+    if in_place:
+        shown = await show(query, text, markup)
+    else:
+        sent = await query.bot.send_message(chat_of(query), text, reply_markup=markup)
+        shown = sent.message_id
+    await went_live(query.bot, chat_of(query), state, shown)
 
 
 # ------------------------------------------------------------------ what the contact sends
@@ -450,10 +545,13 @@ async def progress_text(
                 "your text was added after theirs."
             ),
         )
-    await message.answer(
+    reply = await message.answer(
         "\n".join(lines),
-        reply_markup=render.writing_keyboard(membership.unit_id, round_id, task_id),
+        reply_markup=render.writing_keyboard(
+            membership.unit_id, round_id, task_id, change.entry.version
+        ),
     )
+    await went_live(message.bot, message.chat.id, state, reply.message_id)
 
 
 @router.message(Report.reason, F.text & ~F.text.startswith("/"))
@@ -539,9 +637,18 @@ async def evidence(
             session, actor_for(membership, now), data["round"], data["task"], message.caption
         )
         text += "\n" + _("The caption was added to the progress text.")
-    await message.answer(
-        text, reply_markup=render.writing_keyboard(membership.unit_id, data["round"], data["task"])
+    version = await reporting.entry_version(
+        session, data["round"], membership.unit_id, data["task"]
     )
+    if message.caption:
+        await state.update_data(seen=version)  # the caption is this person's own change
+    reply = await message.answer(
+        text,
+        reply_markup=render.writing_keyboard(
+            membership.unit_id, data["round"], data["task"], version
+        ),
+    )
+    await went_live(bot, message.chat.id, state, reply.message_id)
 
 
 # ------------------------------------------------------------------ preview and submit

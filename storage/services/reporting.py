@@ -363,6 +363,42 @@ async def entry_version(session: AsyncSession, round_id: int, unit_id: int, task
     return entry.version if entry else 0
 
 
+# Button actions that change an answer: they act only on the version they were drawn for.
+CHANGING_ACTIONS = frozenset({"status", "previous", "clear", "clear_confirmed"})
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A button drawn for an older version of the answer than the one stored now."""
+
+    version: int  # the version stored now
+    by_someone_else: bool  # the last change was made by another person than the actor
+
+
+async def stale_view(
+    session: AsyncSession, actor: Actor, round_id: int, task_id: int, seen_version: int | None
+) -> Stale | None:
+    """None while `seen_version` is the answer's current version, else what moved it on.
+
+    A button without a version (`None`) is stale for every action that changes the answer:
+    it cannot show that the person saw the answer as it is now."""
+    entry = await _entry(session, round_id, actor.unit_id, task_id)
+    current = entry.version if entry else 0
+    if seen_version is not None and seen_version == current:
+        return None
+    last_by = None
+    if entry is not None:
+        last_by = (
+            await session.exec(
+                select(Revision.by_contact_id)
+                .where(Revision.entry_id == entry.id)
+                .order_by(Revision.id.desc())
+            )
+        ).first()
+    other = entry is not None and entry.version > 0 and last_by != actor.contact_id
+    return Stale(current, other)
+
+
 # ------------------------------------------------------------------ changing answers
 
 

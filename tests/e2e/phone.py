@@ -36,11 +36,19 @@ async def screen(user: SimulatedUser, *words: str, timeout: float = 8.0) -> dict
     return last_reply(user, view)
 
 
-async def message_with(user: SimulatedUser, *words: str, timeout: float = 8.0) -> dict[str, Any]:
-    """Wait until any bot message shows every word (edits applied); return the newest such."""
+async def message_with(
+    user: SimulatedUser, *words: str, timeout: float = 8.0, live: bool = False
+) -> dict[str, Any]:
+    """Wait until any bot message shows every word (edits applied); return the newest such.
+
+    `live`: only a message that still carries buttons (older cards lose theirs)."""
 
     def matching(view) -> list[dict[str, Any]]:
-        return [m for m in view.bot_messages if all(w in text_of(m) for w in words)]
+        return [
+            m
+            for m in view.bot_messages
+            if all(w in text_of(m) for w in words) and (not live or button_texts(m))
+        ]
 
     try:
         view = await user.wait_until(lambda v: bool(matching(v)), timeout=timeout)

@@ -131,7 +131,7 @@ async def test_contact_reports_three_tasks_survives_a_restart_previews_and_submi
     taizhang.now += dt.timedelta(minutes=10)
     await to_list(zhou)
     await press_containing(zhou, "12. ")
-    await message_with(zhou, "序号 12", "第 6/")
+    await message_with(zhou, "序号 12", "第 6/", live=True)
     await press(zhou, "✍️ 填写进展")
     await zhou.wait_for_reply()
     await zhou.send("补充：已完成政策解读。")

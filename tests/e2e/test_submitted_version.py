@@ -70,7 +70,7 @@ async def test_preview_marks_drafts_and_the_receipt_comes_last(taizhang):
 
     # A change after submitting: the list says so, with a button to submit it.
     await press_containing(zhou, "🟡 1. ")  # on the list, above the document
-    await message_with(zhou, "序号 1", "第一版进展。")
+    await message_with(zhou, "序号 1", "第一版进展。", live=True)
     await press(zhou, "✍️ 填写进展")
     await message_with(zhou, "序号 1：请发送进展落实情况")
     await zhou.send("补充的进展。")
