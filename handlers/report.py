@@ -37,6 +37,7 @@ from handlers.callbacks import (
     UnitPick,
 )
 from handlers.routes import Routes
+from ledger.text import clean_text
 from scheduler.buttons import ReportButton, SnoozeButton
 from storage.services import reporting
 from storage.services.people import Identity, Membership
@@ -632,15 +633,16 @@ async def evidence(
         await message.answer(refusal(error))
         return
     text = _("📎 Kept as evidence: {name}").format(name=render.esc(attachment.file_name))
-    if message.caption:
+    caption = clean_text(message.caption or "").strip()  # nothing left of it: just the file
+    if caption:
         await reporting.append_text(
-            session, actor_for(membership, now), data["round"], data["task"], message.caption
+            session, actor_for(membership, now), data["round"], data["task"], caption
         )
         text += "\n" + _("The caption was added to the progress text.")
     version = await reporting.entry_version(
         session, data["round"], membership.unit_id, data["task"]
     )
-    if message.caption:
+    if caption:
         await state.update_data(seen=version)  # the caption is this person's own change
     reply = await message.answer(
         text,

@@ -253,3 +253,13 @@ async def test_buttons_of_a_closed_round_are_refused_politely(taizhang):
     await zhou.send("结束后还想写。")  # the card was open: text is refused too
     assert "已结束" in text_of(await zhou.wait_for_reply())
     assert await entry_text(taizhang, 1) is None
+
+
+async def test_a_photo_whose_caption_is_only_control_characters_is_kept_as_evidence(taizhang):
+    from tests.e2e.test_durable_updates import writing_task_1
+    from tests.sandbox.conftest import png
+
+    zhou = await writing_task_1(taizhang)
+    await zhou.send_photo(png(), caption="\u202e\x00\x07")
+    reply = text_of(await zhou.wait_for_reply())
+    assert "已保存为佐证材料" in reply and "图片说明已加入" not in reply
