@@ -81,3 +81,15 @@ async def press_containing(user: SimulatedUser, fragment: str) -> str | None:
                 )
                 return pressed.text
     raise AssertionError(f"no button contains {fragment!r}")
+
+
+async def writing_task_1(taizhang, name: str = "周琪") -> SimulatedUser:
+    """A new contact of 医保局 who opened task 1 and pressed 填写进展."""
+    contact = await taizhang.contact(name)
+    await contact.send("/report")
+    await screen(contact, "已填 0 /")
+    await press_containing(contact, "第一个未填")
+    await screen(contact, "序号 1")
+    await press(contact, "✍️ 填写进展")
+    await message_with(contact, "请发送进展落实情况")
+    return contact

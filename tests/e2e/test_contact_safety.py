@@ -256,7 +256,7 @@ async def test_buttons_of_a_closed_round_are_refused_politely(taizhang):
 
 
 async def test_a_photo_whose_caption_is_only_control_characters_is_kept_as_evidence(taizhang):
-    from tests.e2e.test_durable_updates import writing_task_1
+    from tests.e2e.phone import writing_task_1
     from tests.sandbox.conftest import png
 
     zhou = await writing_task_1(taizhang)

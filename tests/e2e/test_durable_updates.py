@@ -13,7 +13,7 @@ from sqlmodel import select
 from storage.models import InboundUpdate, ProgressEntry
 from tests.e2e.conftest import STAFF_ID
 from tests.e2e.harness import BotUnderTest
-from tests.e2e.phone import message_with, press, press_containing, screen, text_of
+from tests.e2e.phone import message_with, text_of, writing_task_1
 
 pytestmark = pytest.mark.postgres
 
@@ -65,17 +65,6 @@ async def taizhang_pg(sandbox, fresh_postgres_url) -> AsyncIterator[BotUnderTest
         yield bot
     finally:
         await bot.close()
-
-
-async def writing_task_1(taizhang: BotUnderTest, name: str = "周琪"):
-    contact = await taizhang.contact(name)
-    await contact.send("/report")
-    await screen(contact, "已填 0 /")
-    await press_containing(contact, "第一个未填")
-    await screen(contact, "序号 1")
-    await press(contact, "✍️ 填写进展")
-    await message_with(contact, "请发送进展落实情况")
-    return contact
 
 
 async def task_1_text(taizhang: BotUnderTest) -> str:

@@ -28,7 +28,7 @@ async def _until(taizhang, done, timeout: float = 15.0) -> list[OutboxMessage]:
             raise AssertionError(
                 f"the outbox never got there: {[(r.kind, r.status) for r in rows]}"
             )
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # the pace of looking: the outbox has no event to wait on
     return rows
 
 
