@@ -20,8 +20,10 @@ from bot.inbox import Inbox
 from bot.middlewares import DatabaseSession, SaveBeforeReplying
 from bot.settings import Settings, require_token
 from handlers import build_router
-from locales import N_, gettext_for
+from handlers.staff_access import COMMON_COMMANDS, show_staff_menu
+from locales import gettext_for
 from storage.db import make_engine, make_session_factory
+from storage.services import staff
 from storage.types import utcnow
 
 Clock = Callable[[], dt.datetime]
@@ -60,6 +62,8 @@ def build_dispatcher(
         settings=settings,
         sessions=sessions,
         clock=clock,
+        default_locale=settings.default_locale,
+        staff_ids=tuple(settings.staff_ids),
     )
     # Outer middlewares: open the session (skipping an update already handled), then pick the
     # language. The inbox feeds each person's updates one at a time, in order.
@@ -87,21 +91,27 @@ def build_app(settings: Settings, clock: Clock = utcnow) -> App:
     return App(settings, engine, sessions, bot, dispatcher, inbox)
 
 
-COMMANDS = (
-    ("start", N_("Begin, or bind your account with an invite link")),
-    ("report", N_("Report your unit's progress")),
-    ("cancel", N_("Leave the current step")),
-    ("language", N_("Choose the language")),
-    ("help", N_("What the bot understands")),
-)
-
-
-async def register_commands(bot: Bot, default_locale: str) -> None:
-    """The command menu in both languages; users whose language we lack get the default."""
+async def register_commands(bot: Bot, default_locale: str, sessions=None) -> None:
+    """The command menu in both languages (users whose language we lack get the default),
+    and, given the database, each staff chat's own menu with the staff commands."""
     for language_code, locale in ((None, default_locale), ("zh", "zh_CN"), ("en", "en")):
         _ = gettext_for(locale)
-        commands = [BotCommand(command=name, description=_(text)) for name, text in COMMANDS]
+        commands = [
+            BotCommand(command=name, description=_(text)) for name, text in COMMON_COMMANDS
+        ]
         await bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=language_code
         )
     await bot.set_chat_menu_button(menu_button=MenuButtonCommands())
+    if sessions is not None:
+        async with sessions() as session:
+            members = await staff.list_staff(session)
+        for member in members:
+            await show_staff_menu(bot, member, default_locale)
+
+
+async def sync_staff(sessions, staff_ids: list[int]) -> None:
+    """STAFF_IDS into the staff table, so that the services alone decide who is staff."""
+    async with sessions() as session:
+        await staff.sync_configured(session, staff_ids)
+        await session.commit()

@@ -23,6 +23,7 @@ from bot.cli_invite import invite_app
 from bot.cli_ledger import export_command, report_app
 from bot.cli_outbox import outbox_app, remind_app
 from bot.cli_sandbox import sandbox_command
+from bot.cli_staff import staff_app
 
 T = TypeVar("T")
 
@@ -49,6 +50,7 @@ app.command("export")(export_command)
 app.add_typer(report_app, name="report")
 app.add_typer(remind_app, name="remind")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(staff_app, name="staff")
 
 console = Console()
 err_console = Console(stderr=True)

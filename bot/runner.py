@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 
-from bot.app import App, Clock, build_app, register_commands
+from bot.app import App, Clock, build_app, register_commands, sync_staff
 from bot.inbox import poll, webhook_handler
 from bot.settings import Settings
 from scheduler.jobs import start_scheduler, stop_scheduler
@@ -30,7 +30,8 @@ async def run(
     scheduler = None
     try:
         await ensure_current(app.engine, settings.effective_database_url)
-        await register_commands(app.bot, settings.default_locale)
+        await sync_staff(app.sessions, settings.staff_ids)
+        await register_commands(app.bot, settings.default_locale, app.sessions)
         scheduler = start_scheduler(app, clock=clock)  # reminders and the outbox sender
         if settings.webhook.url:
             await _serve_webhook(app, stop)

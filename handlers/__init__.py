@@ -6,9 +6,23 @@ from aiogram import Router
 
 
 def build_router() -> Router:
-    from handlers import common, language, report, start
+    from handlers import (
+        common,
+        language,
+        report,
+        staff_access,
+        staff_export,
+        staff_invite,
+        staff_notice,
+        staff_review,
+        staff_status,
+        start,
+    )
 
+    staff = (staff_status, staff_export, staff_review, staff_invite, staff_notice)
     root = Router(name="taizhang")
-    # Order matters: specific routers first, the catch-all answers last.
-    root.include_routers(*(m.router.build() for m in (start, language, report, common)))
+    # Order matters: specific routers first; staff screens refuse everyone else before the
+    # catch-all answers last.
+    modules = (start, language, *staff, report, staff_access, common)
+    root.include_routers(*(m.router.build() for m in modules))
     return root

@@ -21,7 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.callbacks import UnitPick
 from handlers.render import esc
 from handlers.routes import Routes
-from storage.services import invites, people, reporting
+from handlers.staff_access import STAFF_COMMANDS, show_staff_menu
+from storage.services import invites, people, reporting, staff
 from storage.services.people import Identity
 
 router = Routes("start")
@@ -115,14 +116,34 @@ def invite_problem_text(problem: invites.InviteProblem) -> str:
     return reasons[problem.reason] + "\n\n" + how_to_get_an_invite()
 
 
+def staff_commands_text() -> str:
+    lines = [_("Office staff:")]
+    lines += [f"/{name} – {_(text)}" for name, text in STAFF_COMMANDS]
+    return "\n".join(lines)
+
+
+async def offer_staff_menu(message: Message, session: AsyncSession, locale: str) -> bool:
+    """A staff member's chat gets the staff commands in its menu; False for anyone else."""
+    member = await staff.find(session, message.from_user.id)
+    if member is None:
+        return False
+    await show_staff_menu(message.bot, member, locale)
+    return True
+
+
 @router.message(CommandStart())
-async def start(message: Message, identity: Identity) -> None:
+async def start(
+    message: Message, identity: Identity, session: AsyncSession, default_locale: str
+) -> None:
     if identity.staff is not None and not identity.is_contact:
+        await offer_staff_menu(message, session, default_locale)
         await message.answer(
             _(
                 "You are registered as office staff: notices of submissions, late units and "
                 "unreachable contacts arrive in this chat."
             )
+            + "\n\n"
+            + staff_commands_text()
         )
         return
     if identity.is_contact:
@@ -157,14 +178,15 @@ async def declined_phone(message: Message) -> None:
 
 
 @router.message(Command("help"))
-async def help_(message: Message) -> None:
-    await message.answer(
-        _(
-            "Commands:\n"
-            "/start – begin, or bind your account with an invite link\n"
-            "/report – report your unit's progress\n"
-            "/cancel – leave the current step (what is saved stays)\n"
-            "/language – choose the language\n"
-            "/help – this list"
-        )
+async def help_(message: Message, session: AsyncSession, default_locale: str) -> None:
+    text = _(
+        "Commands:\n"
+        "/start – begin, or bind your account with an invite link\n"
+        "/report – report your unit's progress\n"
+        "/cancel – leave the current step (what is saved stays)\n"
+        "/language – choose the language\n"
+        "/help – this list"
     )
+    if await offer_staff_menu(message, session, default_locale):
+        text += "\n\n" + staff_commands_text()
+    await message.answer(text)

@@ -138,12 +138,31 @@ class AssignmentOverride(SQLModel, table=True):
 
 
 class Staff(SQLModel, table=True):
+    """An office user. `role`: admin (everything) or viewer (status and exports)."""
+
     id: int | None = Field(default=None, primary_key=True)
     telegram_user_id: int = Field(sa_type=BigInteger, unique=True, index=True)
     name: str = ""
+    role: str = "admin"  # admin | viewer
+    source: str = "command"  # command (staff add) | settings (STAFF_IDS) | sample
     language: str | None = None
     chat_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: dt.datetime = _created()
+
+
+class AuditEvent(SQLModel, table=True):
+    """What staff did, and when: accept, return, nudge, invite, export, staff changes."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _created()
+    actor_user_id: int | None = Field(default=None, sa_type=BigInteger)  # None: command line
+    actor_label: str = ""
+    action: str = Field(index=True)  # e.g. review.accept, nudge.round, invite.create
+    round_id: int | None = Field(default=None, foreign_key="round.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="task.id")
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class Contact(SQLModel, table=True):

@@ -87,6 +87,7 @@ async def bind_sample_people(session: AsyncSession, people=SAMPLE_PEOPLE) -> Non
                         telegram_user_id=person.telegram_user_id,
                         chat_id=person.telegram_user_id,
                         name=person.name,
+                        source="sample",
                     )
                 )
             continue
