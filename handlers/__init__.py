@@ -9,6 +9,7 @@ def build_router() -> Router:
     from handlers import (
         common,
         language,
+        lead,
         report,
         staff_access,
         staff_export,
@@ -23,6 +24,6 @@ def build_router() -> Router:
     root = Router(name="taizhang")
     # Order matters: specific routers first; staff screens refuse everyone else before the
     # catch-all answers last.
-    modules = (start, language, *staff, report, staff_access, common)
+    modules = (start, language, *staff, lead, report, staff_access, common)
     root.include_routers(*(m.router.build() for m in modules))
     return root

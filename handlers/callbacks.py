@@ -69,3 +69,11 @@ STATUS_CODES = {
     "x": "not_applicable",
 }
 STATUS_LETTERS = {status: letter for letter, status in STATUS_CODES.items()}
+
+
+class CoUnitsView(CallbackData, prefix="cu"):
+    """A lead unit reads its co-units' answers for a task it leads."""
+
+    unit: int
+    round: int
+    task: int

@@ -16,6 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import (
     STATUS_LETTERS,
+    CoUnitsView,
     OverviewPage,
     RoundPick,
     SubmitAct,
@@ -267,6 +268,9 @@ def card_keyboard(card: Card, unit_id: int, *, unfolded: bool = False) -> Inline
         extra.append(InlineKeyboardButton(text=_("Full answer"), callback_data=act("f")))
     if extra:
         rows.append(extra)
+    if card.role == "lead":
+        co_units = CoUnitsView(unit=unit_id, round=card.round_id, task=card.task_id).pack()
+        rows.append([InlineKeyboardButton(text=_("👥 Co-units' answers"), callback_data=co_units)])
     nav = []
     if card.previous_task_id:
         nav.append(

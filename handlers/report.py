@@ -69,6 +69,7 @@ def refusal(error: ReportError, *, as_html: bool = True) -> str:
         "no_previous_answer": _("There is no answer from an earlier round for this task."),
         "file_too_big": _("The file is larger than {limit_mb} MB, more than a bot can receive."),
         "nothing_to_report": _("Your unit has no tasks in this round."),
+        "not_lead": _("Only the lead unit of this task can read the co-units' answers."),
     }
     params = {k: render.esc(str(v)) if as_html else v for k, v in error.params.items()}
     return messages.get(error.code, _("That did not work.")).format(**params)
