@@ -17,7 +17,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.settings import Settings
 from handlers.routes import Routes
 from scheduler import notices
 
@@ -77,7 +76,8 @@ async def anything_else(message: Message) -> None:
 async def blocked_or_unblocked(
     update: ChatMemberUpdated,
     session: AsyncSession,
-    settings: Settings,
+    staff_ids: tuple[int, ...],
+    default_locale: str,
     now: dt.datetime,
     event_update: Update,
 ) -> None:
@@ -89,8 +89,8 @@ async def blocked_or_unblocked(
         cause=f"update:{event_update.update_id}",
         telegram_user_id=update.from_user.id,
         reason="blocked the bot" if blocked else "",
-        staff_ids=settings.staff_ids,
-        default_language=settings.default_locale,
+        staff_ids=staff_ids,
+        default_language=default_locale,
         now=now,
     )
 

@@ -8,7 +8,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.settings import Settings
 from handlers.callbacks import LanguagePick
 from handlers.routes import Routes
 from locales import LANGUAGES
@@ -41,13 +40,13 @@ async def language_picked(
     callback_data: LanguagePick,
     session: AsyncSession,
     i18n: I18n,
-    settings: Settings,
+    staff_ids: tuple[int, ...],
 ) -> None:
     code = callback_data.code
     if code not in LANGUAGES:
         await query.answer(_("That button is no longer in use."), show_alert=True)
         return
-    await people.set_language(session, query.from_user.id, code, tuple(settings.staff_ids))
+    await people.set_language(session, query.from_user.id, code, staff_ids)
     with i18n.use_locale(code):
         await query.answer()
         await query.message.edit_text(

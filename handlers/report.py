@@ -25,7 +25,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.settings import Settings
 from handlers import render
 from handlers.callbacks import (
     STATUS_CODES,
@@ -38,6 +37,7 @@ from handlers.callbacks import (
 )
 from handlers.routes import Routes
 from ledger.text import clean_text
+from scheduler import notices
 from scheduler.buttons import ReportButton, SnoozeButton
 from storage.services import reporting
 from storage.services.people import Identity, Membership
@@ -664,7 +664,7 @@ async def submit_action(
     session: AsyncSession,
     identity: Identity,
     state: FSMContext,
-    settings: Settings,
+    staff_ids: tuple[int, ...],
     now: dt.datetime,
 ) -> None:
     membership = await member_or_refuse(query, identity, callback_data.unit)
@@ -682,7 +682,7 @@ async def submit_action(
                 query, render.confirm_text(summary), render.confirm_keyboard(cb.unit, cb.round)
             )
         elif cb.act == "ok":
-            await confirm_submit(query, session, membership, cb.round, state, settings, now)
+            await confirm_submit(query, session, membership, cb.round, state, staff_ids, now)
         else:
             await query.answer(_("That button is no longer in use."), show_alert=True)
     except ReportError as error:
@@ -712,15 +712,11 @@ async def confirm_submit(
     membership: Membership,
     round_id: int,
     state: FSMContext,
-    settings: Settings,
+    staff_ids: tuple[int, ...],
     now: dt.datetime,
 ) -> None:
-    from scheduler.notices import notify_staff_of_submission
-
-    receipt = await reporting.submit(session, actor_for(membership, now), round_id)
-    summary = await reporting.overview(session, round_id, membership.unit_id)
-    await notify_staff_of_submission(
-        session, settings.staff_ids, membership, summary, receipt, now=now
+    receipt, summary = await notices.submit_and_tell_staff(
+        session, actor_for(membership, now), round_id, membership, staff_ids, now=now
     )
     await query.answer(_("Submitted."))
     # The receipt is the last message of a submission, below any preview sent meanwhile:

@@ -11,9 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from locales import N_
 from scheduler.messages import reachability_notices, to_staff
 from scheduler.outbox import enqueue
-from storage.services import people
+from storage.services import people, reporting
 from storage.services.people import Membership, Reachability, staff_recipients
-from storage.services.reporting import Overview, Receipt
+from storage.services.reporting import Actor, Overview, Receipt
 
 SUBMITTED = N_(
     "📨 {unit} submitted {round} ({timing}), version {version}, receipt {number}.\n"
@@ -58,6 +58,25 @@ async def notify_staff_of_submission(
         render=render,
     )
     return await enqueue(session, messages, now=now)
+
+
+async def submit_and_tell_staff(
+    session: AsyncSession,
+    actor: Actor,
+    round_id: int,
+    membership: Membership,
+    staff_ids: Sequence[int] = (),
+    *,
+    now: dt.datetime | None = None,
+) -> tuple[Receipt, Overview]:
+    """Submit the unit's report and queue the staff's notice in the same transaction, so
+    that a submission the office is not told of cannot happen."""
+    receipt = await reporting.submit(session, actor, round_id)
+    summary = await reporting.overview(session, round_id, membership.unit_id)
+    await notify_staff_of_submission(
+        session, list(staff_ids), membership, summary, receipt, now=now
+    )
+    return receipt, summary
 
 
 async def change_reachability(
