@@ -618,6 +618,9 @@ async def evidence(
         return
     buffer = io.BytesIO()
     await bot.download(file_id, destination=buffer)
+    before = await reporting.entry_version(
+        session, data["round"], membership.unit_id, data["task"]
+    )
     try:
         attachment = await reporting.add_evidence(
             session,
@@ -643,8 +646,8 @@ async def evidence(
     version = await reporting.entry_version(
         session, data["round"], membership.unit_id, data["task"]
     )
-    if caption:
-        await state.update_data(seen=version)  # the caption is this person's own change
+    if data.get("seen", before) == before:
+        await state.update_data(seen=version)  # the file and caption are their own change
     reply = await message.answer(
         text,
         reply_markup=render.writing_keyboard(

@@ -577,9 +577,7 @@ async def add_evidence(
     file_name = clean_text(file_name).replace("\n", " ").replace("\t", " ")
     round_ = await _round(session, round_id)
     await _assigned_task(session, round_, actor.unit_id, task_id)
-    entry = await _entry(session, round_id, actor.unit_id, task_id)
-    if entry is None:
-        entry = (await _change(session, actor, round_id, task_id)).entry
+    entry = await _locked_entry(session, round_id, actor.unit_id, task_id, actor.now)
     digest = hashlib.sha256(data).hexdigest()
     duplicate = (
         await session.exec(
@@ -600,7 +598,10 @@ async def add_evidence(
         by_contact_id=actor.contact_id,
     )
     session.add(attachment)
+    # New evidence is a new version of the answer: a button drawn before it is stale.
+    entry.version += 1
     entry.updated_at = actor.now
+    entry.updated_by = actor.label
     await session.flush()
     return attachment
 
