@@ -289,11 +289,13 @@ async def show_overview(
     page = min(max(page, 0), render.page_count(summary) - 1)
     await state.set_state(None)
     await state.update_data(unit=unit_id, round=round_id, task=None)
-    await show(
+    message_id = await show(
         event,
         render.overview_text(summary, page),
         render.overview_keyboard(summary, unit_id, page),
     )
+    # The list is the live screen now: an older card loses its buttons.
+    await went_live(event.bot, event.from_user.id, state, message_id)
 
 
 # ------------------------------------------------------------------ the task card

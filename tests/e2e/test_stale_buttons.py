@@ -148,3 +148,6 @@ async def test_after_each_saved_message_only_the_newest_carries_live_buttons(tai
     await zhou.send("本单位不负责")
     card = await screen(zhou, "已标记为不涉及")
     await live_are(zhou, card)
+    # The list opened anew is the live screen: the card above it loses its buttons.
+    await zhou.send("/report")
+    await live_are(zhou, await screen(zhou, "已填 ", "截止日期"))
