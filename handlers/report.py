@@ -144,6 +144,14 @@ async def member_or_refuse(
 async def report_command(
     message: Message, session: AsyncSession, identity: Identity, state: FSMContext
 ) -> None:
+    if not identity.is_contact and identity.staff is not None:
+        await message.answer(
+            _(
+                "You are office staff and report for no unit: /status shows who has reported, "
+                "/export downloads the ledger."
+            )
+        )
+        return
     if not identity.is_contact:
         await message.answer(
             _("You are not registered for a unit yet. Open the invite link the office sent you.")

@@ -17,6 +17,8 @@ async def test_a_staff_chat_gets_the_staff_menu_and_help(taizhang):
     assert {"status", "export", "review", "invite", "report", "help"} <= set(menu)
     await office.send("/help")
     assert "/export" in (await message_with(office, "/export"))["text"]
+    await office.send("/report")
+    await message_with(office, "不代表任何单位填报")
 
 
 async def test_a_contact_is_refused_staff_commands_and_forged_staff_buttons(taizhang):
