@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from ledger.qr import QR_BOX_SHEET, qr_png
+
 invite_app = typer.Typer(
     help="Invites: links and QR codes that bind a contact's Telegram account to a unit.",
     no_args_is_help=True,
@@ -36,8 +38,6 @@ _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _UNSAFE_IN_FILE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 KIND_LABELS = {"department": "部门", "township": "乡镇", "street": "街道", "section": "科室"}
 GETME_TIMEOUT = 15  # seconds
-QR_BOX_FILE = 10  # pixels per QR module in the PNG file
-QR_BOX_SHEET = 4  # pixels per QR module in the workbook
 
 
 def _cli():
@@ -83,19 +83,6 @@ def clean_username(name: str) -> str:
 
 def default_qr_path(unit_name: str) -> Path:
     return Path(f"invite-{_UNSAFE_IN_FILE_NAME.sub('_', unit_name).strip(' .') or 'unit'}.png")
-
-
-def qr_png(data: str, box_size: int = QR_BOX_FILE, border: int = 4) -> bytes:
-    """A QR code of `data` as PNG bytes (error correction M: survives a smudge or a crease)."""
-    import qrcode
-    from qrcode.constants import ERROR_CORRECT_M
-
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=border)
-    code.add_data(data)
-    code.make(fit=True)
-    buffer = io.BytesIO()
-    code.make_image().save(buffer)
-    return buffer.getvalue()
 
 
 # ---------------------------------------------------------------- the bot's username

@@ -32,10 +32,6 @@ report_app = typer.Typer(
     no_args_is_help=True,
 )
 
-CONSOLIDATED_NAME = "汇总台账"
-UNIT_FORMS_FOLDER = "各单位填报表"
-ARCHIVE_NAME = "归档"
-
 Progress = Callable[[int, int], None]
 
 
@@ -187,12 +183,6 @@ def _load_round(
     return _cli().run_with_session(work, commit=False)
 
 
-def _stem(data: RoundData) -> str:
-    from ledger.archive import safe_filename
-
-    return safe_filename(f"{data.plan.key}-{data.round_due.isoformat()}")
-
-
 def _target(output: Path | None, default_name: str) -> Path:
     """The file to write: -o as given, or the default name in -o's folder or in ./"""
     if output is None:
@@ -203,30 +193,19 @@ def _target(output: Path | None, default_name: str) -> Path:
 
 
 def _export_consolidated(data: RoundData, fmt: Format, output: Path | None) -> None:
-    from ledger.docx_forms import consolidated_docx_bytes
+    from storage.services import export_files
 
-    path = _target(output, f"{_stem(data)}-{CONSOLIDATED_NAME}.{fmt}")
-    if fmt is Format.XLSX:
-        from ledger.xlsx_ledger import consolidated_xlsx_bytes
-
-        payload = consolidated_xlsx_bytes(data)
-    else:
-        payload = consolidated_docx_bytes(data)
-        if fmt is Format.PDF:
-            payload = _pdf(payload)
-    _write_file(path, payload)
+    path = _target(output, export_files.consolidated_name(data, fmt.value))
+    _write_file(path, export_files.consolidated_file(data, fmt.value))
 
 
 def _export_unit_form(
     data: RoundData, unit: str, fmt: Format, output: Path | None, only_own_tasks: bool
 ) -> None:
-    from ledger.archive import safe_filename
-    from ledger.docx_forms import unit_form_bytes
+    from storage.services import export_files
 
-    path = _target(output, f"{_stem(data)}-{safe_filename(unit, 'unit')}.{fmt}")
-    payload = unit_form_bytes(data, unit, only_own_tasks=only_own_tasks)
-    if fmt is Format.PDF:
-        payload = _pdf(payload)
+    path = _target(output, export_files.unit_form_name(data, unit, fmt.value))
+    payload = export_files.unit_form_file(data, unit, fmt.value, only_own_tasks=only_own_tasks)
     _write_file(path, payload)
 
 
@@ -234,24 +213,22 @@ def _export_unit_forms(
     data: RoundData, fmt: Format, output: Path | None, only_own_tasks: bool
 ) -> None:
     from ledger.archive import safe_filename
-    from ledger.docx_forms import UnitFormWriter
+    from storage.services import export_files
 
-    folder = output or Path(f"{_stem(data)}-{UNIT_FORMS_FOLDER}")
+    folder = output or Path(f"{export_files.file_stem(data)}-{export_files.UNIT_FORMS_FOLDER}")
     if folder.exists() and not folder.is_dir():
         raise _cli().fail(f"{folder} is a file: --all-units writes into a folder")
     folder.mkdir(parents=True, exist_ok=True)
     units = data.reporting_units()
-    writer = UnitFormWriter(data, only_own_tasks=only_own_tasks)
     overwritten = 0
     with progress_bar(f"{fmt} forms", len(units)) as advance:
-        for done, unit in enumerate(units, 1):
+        forms = export_files.unit_form_files(
+            data, fmt.value, only_own_tasks=only_own_tasks, progress=lambda s: advance(*s.overall)
+        )
+        for unit, payload in forms:
             path = folder / f"{safe_filename(unit.name, 'unit')}.{fmt}"
             overwritten += path.exists()
-            payload = writer.render(unit.name)
-            if fmt is Format.PDF:
-                payload = _pdf(payload)
             _replace_file(path, lambda stream: stream.write(payload))  # noqa: B023 (used at once)
-            advance(done, len(units))
     note = f" ({overwritten} existing files overwritten)" if overwritten else ""
     _cli().console.print(
         f"wrote {len(units)} unit forms into {folder}{os.sep}{note}",
@@ -261,24 +238,23 @@ def _export_unit_forms(
 
 
 def _export_archive(data: RoundData, output: Path | None, only_own_tasks: bool) -> None:
-    from ledger.archive import write_round_archive
+    from storage.services import export_files
 
-    path = _target(output, f"{_stem(data)}-{ARCHIVE_NAME}.zip")
+    path = _target(output, export_files.archive_name(data))
     existed = _check_writable(path)
     total = len(data.reporting_units()) + 3 + len(data.evidence)
     with progress_bar("archive", total) as advance:
 
         def write(stream: BinaryIO) -> None:
-            write_round_archive(data, stream, progress=advance, only_own_tasks=only_own_tasks)
+            export_files.write_archive(
+                data,
+                stream,
+                progress=lambda step: advance(*step.overall),
+                only_own_tasks=only_own_tasks,
+            )
 
         _replace_file(path, write)
     _say_written(path, existed)
-
-
-def _pdf(docx_payload: bytes) -> bytes:
-    from ledger.pdf import pdf_bytes
-
-    return pdf_bytes(docx_payload)
 
 
 # ---------------------------------------------------------------- files and progress
