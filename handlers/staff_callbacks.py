@@ -35,7 +35,9 @@ class NudgeAct(CallbackData, prefix="sn"):
 
 
 class ExportAct(CallbackData, prefix="se"):
-    """act: round (choose it) · what (choose what) · unit (choose the unit for a unit form)."""
+    """act: menu (what to export of a round) · rounds (a page of rounds to choose from) ·
+    units (a page of units, for one unit's form) · file (make `what`: docx · xlsx · pdf · zip ·
+    unit, with `unit`)."""
 
     act: str
     round: int = 0
@@ -55,12 +57,14 @@ class ReviewAct(CallbackData, prefix="sr"):
 
 
 class InviteAct(CallbackData, prefix="si"):
-    """act: units (a page of units) · unit (its contacts and invites) · new · revoke."""
+    """act: kinds (the unit kinds) · units (a page of units of `kind`) · unit (its contacts and
+    invites) · new · revoke (asks first) · revoke_ok (revokes)."""
 
     act: str
     unit: int = 0
     invite: int = 0
     page: int = 0
+    kind: str = ""
 
 
 class NoticeAct(CallbackData, prefix="sl"):

@@ -182,19 +182,23 @@ def write_archive(
     from ledger.archive import write_round_archive
 
     forms, evidence = len(data.reporting_units()), len(data.evidence)
-    # write_round_archive reports after each member, in this order.
-    stages = [(Stage.FORMS, forms), (Stage.CONSOLIDATED, 1), (Stage.WORKBOOK, 1)]
-    stages += [(Stage.EVIDENCE, evidence), (Stage.MANIFEST, 1)]
+    total = forms + 2 + evidence + 1
 
     def step(done: int, total: int) -> None:
-        before = 0
-        for stage, count in stages:
-            if done <= before + count and count:
-                progress(Step(stage, done - before, count, (done, total)))
-                return
-            before += count
+        # write_round_archive reports after each member: the forms, the consolidated ledger in
+        # Word and in Excel, the evidence, the manifest. Tell what is being made next.
+        if done < forms:
+            progress(Step(Stage.FORMS, done, forms, (done, total)))
+        elif done == forms:
+            progress(Step(Stage.CONSOLIDATED, 0, 1, (done, total)))
+        elif done == forms + 1:
+            progress(Step(Stage.WORKBOOK, 0, 1, (done, total)))
+        elif done < forms + 2 + evidence:
+            progress(Step(Stage.EVIDENCE, done - forms - 2, evidence, (done, total)))
+        else:
+            progress(Step(Stage.MANIFEST, done - forms - 2 - evidence, 1, (done, total)))
 
-    progress(Step(Stage.FORMS, 0, forms, (0, forms + evidence + 3)))
+    step(0, total)
     return write_round_archive(
         data, out, progress=step, only_own_tasks=only_own_tasks, generated_at=generated_at
     )
@@ -286,7 +290,8 @@ class RoundChoice:
     due: dt.date
     open: bool
     plan_title: str
-    submitted: int
+    submitted: int  # units that submitted
+    units: int  # units with a form (assigned a task)
 
 
 @dataclass(frozen=True)
@@ -324,8 +329,26 @@ async def export_rounds(session: AsyncSession, who: int | StaffMember) -> list[R
             )
         ).all()
     )
+    assigned = dict(
+        (
+            await session.exec(
+                select(Task.plan_id, func.count(func.distinct(Assignment.unit_id)))
+                .join(Assignment, Assignment.task_id == Task.id)
+                .where(Task.retired.is_(False))
+                .group_by(Task.plan_id)
+            )
+        ).all()
+    )
     choices = [
-        RoundChoice(r.id, r.name, r.due_date, r.status == "open", p.title, counts.get(r.id, 0))
+        RoundChoice(
+            id=r.id,
+            name=r.name,
+            due=r.due_date,
+            open=r.status == "open",
+            plan_title=p.title,
+            submitted=counts.get(r.id, 0),
+            units=assigned.get(p.id, 0),
+        )
         for r, p in rows
     ]
     opened = sorted((c for c in choices if c.open), key=lambda c: (c.due, c.id))
