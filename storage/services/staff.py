@@ -68,7 +68,7 @@ async def authorize(
 ) -> StaffMember:
     """The staff member behind `who` (a Telegram user id, or a member seen before), read
     again from the database; StaffError when they are not staff, or not admin when `admin`."""
-    if who == OPERATOR:
+    if who is OPERATOR:  # the object itself: an equal copy made elsewhere is not the shell
         return OPERATOR
     user_id = who.telegram_user_id if isinstance(who, StaffMember) else who
     row = await _row(session, user_id) if user_id is not None else None
