@@ -24,6 +24,7 @@ from bot.cli_ledger import export_command, report_app
 from bot.cli_outbox import outbox_app, remind_app
 from bot.cli_sandbox import sandbox_command
 from bot.cli_staff import staff_app
+from bot.cli_status import nudge_command, status_command
 
 T = TypeVar("T")
 
@@ -51,6 +52,8 @@ app.add_typer(report_app, name="report")
 app.add_typer(remind_app, name="remind")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(staff_app, name="staff")
+app.command("status")(status_command)
+app.command("nudge")(nudge_command)
 
 console = Console()
 err_console = Console(stderr=True)
