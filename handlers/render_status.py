@@ -98,6 +98,11 @@ def status_text(result: RoundStatus) -> str:
         f"📋 <b>{esc(result.round_name)}</b>",
         esc(result.plan_title),
         _deadline(result),
+    ]
+    if result.as_of is not None:
+        when = result.local(result.as_of).strftime("%Y-%m-%d %H:%M")
+        lines.append(_("As of {time}").format(time=when))
+    lines += [
         "",
         _("{count} units answer for this round:").format(count=len(result.units)),
     ]

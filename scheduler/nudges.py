@@ -37,6 +37,7 @@ class NudgeResult:
     round_name: str
     day: dt.date
     queued: int = 0  # messages newly queued
+    # Units by their short names:
     nudged: list[str] = field(default_factory=list)  # units reached now
     already: list[str] = field(default_factory=list)  # units reached earlier the same day
     unreachable: list[str] = field(default_factory=list)  # not submitted, nobody to reach
@@ -124,9 +125,9 @@ async def nudge(
     for target in plan.targets:
         fresh = [m for m in messages[target.unit_id] if m.dedupe_key not in queued_before]
         if not fresh:
-            result.already.append(target.name)
+            result.already.append(target.label)
             continue
-        result.nudged.append(target.name)
+        result.nudged.append(target.label)
         await audit.record(
             session,
             plan.by,

@@ -127,6 +127,7 @@ class RoundStatus:
     units: list[UnitStatus]
     tasks: list[TaskCount]
     overdue: bool = False  # past the deadline (as of the `now` asked with)
+    as_of: dt.datetime | None = None  # the `now` asked with
 
     def counts(self) -> dict[str, int]:
         found = dict.fromkeys(STATES, 0)
@@ -378,6 +379,7 @@ async def round_status(
         units=lines,
         tasks=tasks,
         overdue=now is not None and now >= round_.deadline_at,
+        as_of=now,
     )
 
 
@@ -592,7 +594,8 @@ class NudgeContact:
 @dataclass
 class NudgeTarget:
     unit_id: int
-    name: str
+    name: str  # in full, for the contact's message
+    label: str  # the short name, for the staff's lists
     answered: int
     total: int
     contacts: list[NudgeContact]
@@ -610,8 +613,8 @@ class NudgePlan:
     day: dt.date  # today in the plan's time zone: a unit is nudged once a day
     overdue: bool
     targets: list[NudgeTarget]  # units not yet submitted with a reachable contact
-    unreachable: list[str]  # units not yet submitted that nobody can be reached at
-    already_submitted: list[str] = field(default_factory=list)  # a one-unit nudge: it has
+    unreachable: list[str]  # (short names) units not yet submitted nobody can be reached at
+    already_submitted: list[str] = field(default_factory=list)  # short names of those that have
 
 
 async def nudge_targets(
@@ -658,10 +661,10 @@ async def nudge_targets(
         day=now.astimezone(ZoneInfo(status.timezone)).date(),
         overdue=status.overdue,
         targets=[
-            NudgeTarget(u.unit_id, u.name, u.answered, u.total, contacts[u.unit_id])
+            NudgeTarget(u.unit_id, u.name, u.label, u.answered, u.total, contacts[u.unit_id])
             for u in waiting
             if contacts.get(u.unit_id)
         ],
-        unreachable=[u.name for u in waiting if not contacts.get(u.unit_id)],
-        already_submitted=[u.name for u in units if u.reported],
+        unreachable=[u.label for u in waiting if not contacts.get(u.unit_id)],
+        already_submitted=[u.label for u in units if u.reported],
     )

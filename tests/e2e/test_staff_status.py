@@ -25,6 +25,9 @@ async def _office(taizhang, user_id: int = STAFF_ID, name: str = "张主任"):
     office = await taizhang.sandbox.client.create_user(
         name, user_id=user_id, language_code="zh-hans"
     )
+    # What the bot tells the office on its own (a unit submitted, a contact unreachable) may
+    # arrive between a press and the screen it changes.
+    office.looks_past = lambda message: text_of(message).startswith(("📨", "⚠️"))
     await office.start()
     await office.wait_for_reply()
     return office
@@ -108,8 +111,8 @@ async def test_a_nudge_reaches_exactly_the_units_not_submitted_and_only_once_a_d
     await screen(office, "✅ 按时报送：1", "无可联系的联系人：25")
     await press(office, "🔔 提醒未报送单位")
     told = text_of(await message_with(office, "已加入发送队列"))
-    assert "2 个单位，共 2 条提醒" in told and "兴庆区民政局" in told
-    assert "无法联系" in told and "兴庆区医疗保障局" not in told
+    assert "2 个单位，共 2 条提醒" in told and "民政局、掌政镇" in told
+    assert "无法联系" in told and "医保局" not in told
 
     for contact in (li, wang):
         nudge = await message_with(contact, "办公室请贵单位", timeout=15)

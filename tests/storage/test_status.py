@@ -184,8 +184,8 @@ async def test_a_nudge_is_for_reachable_contacts_of_units_not_submitted(sessions
         with pytest.raises(status.StatusError) as closed:
             await status.nudge_targets(session, ADMIN, world.round_id, now=BEFORE)
     assert [(t.name, [c.chat_id for c in t.contacts]) for t in plan.targets] == [("单位2", [701])]
-    assert plan.unreachable == ["单位3"] and plan.day == dt.date(2023, 9, 25)
-    assert one.targets == [] and one.already_submitted == ["单位1"]
+    assert plan.unreachable == ["短3"] and plan.day == dt.date(2023, 9, 25)
+    assert one.targets == [] and one.already_submitted == ["短1"]
     assert closed.value.code == "round_closed"
 
 
