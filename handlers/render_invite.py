@@ -70,7 +70,10 @@ def units_keyboard(kind: str, units: list[UnitRow], page: int) -> InlineKeyboard
     page = min(max(page, 0), pages - 1)
     builder = InlineKeyboardBuilder()
     for unit in units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]:
-        label = f"{unit.name} · 👤{unit.contacts}" if unit.contacts else f"{unit.name} · ⚠️ 👤0"
+        if unit.contacts:
+            label = f"{unit.name} · 👤{unit.contacts}"
+        else:
+            label = f"{unit.name} · ⚠️ " + _("nobody bound")
         data = InviteAct(act="unit", unit=unit.id, kind=kind, page=page).pack()
         builder.row(InlineKeyboardButton(text=label, callback_data=data))
     nav = []

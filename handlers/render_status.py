@@ -395,7 +395,7 @@ def unit_text(detail: UnitDetail, page: int) -> str:
                 reason=esc(_excerpt(answer.reason, min(EXCERPT, room)))
             )
         else:
-            block += "\n" + _("(not answered)")
+            block += " · " + _("(not answered)")
         if answer.evidence:
             block += "\n📎 " + _("{count} files").format(count=answer.evidence)
         blocks.append(block)
@@ -442,7 +442,7 @@ def nudge_text(result: NudgeResult) -> str:
                 queued=result.queued, count=len(result.nudged)
             )
         )
-        lines.append(name_list(result.nudged))
+        lines.append(_("Reminded: {names}").format(names=name_list(result.nudged)))
     if result.already:
         lines.append(
             _("Already reminded today, nothing sent again: {names}").format(
@@ -481,11 +481,14 @@ def chart_data(result: RoundStatus) -> ChartData:
         title=_("{round} · status").format(round=result.round_name),
         subtitle=f"{result.plan_title} · "
         + _("deadline {date}").format(date=result.due_date.isoformat()),
-        note=_("{count} units").format(count=len(result.units))
-        + f": {summary} · "
+        note=_("{count} units: {summary}").format(count=len(result.units), summary=summary)
+        + " · "
         + _("no reachable contact {count}").format(count=len(result.unreachable)),
         state_labels={s: state_short(s) for s in st.STATES},
-        groups=[GroupBar(f"{group_label(g)} ({sum(c.values())})", c) for g, c in by_group.items()],
+        groups=[
+            GroupBar(_("{kind} ({count})").format(kind=group_label(g), count=sum(c.values())), c)
+            for g, c in by_group.items()
+        ],
         tasks=[TaskBar(str(t.number), t.answered, t.total) for t in result.tasks],
         groups_title=_("Units by state"),
         tasks_title=_("Units that answered each task"),
