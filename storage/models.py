@@ -165,6 +165,23 @@ class AuditEvent(SQLModel, table=True):
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class ReviewDecision(SQLModel, table=True):
+    """The office's decision on one submitted version of a unit's report for a round:
+    accepted, or returned with a comment (the whole report, or one task)."""
+
+    __tablename__ = "review_decision"
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    version: int  # the submitted version decided on (SubmissionVersion.version)
+    decision: str  # accepted | returned
+    task_id: int | None = Field(default=None, foreign_key="task.id")  # None: the whole report
+    comment: str = ""
+    by_user_id: int | None = Field(default=None, sa_type=BigInteger)  # None: command line
+    by_label: str = ""
+    at: dt.datetime = _created()
+
+
 class Contact(SQLModel, table=True):
     """A person who reports for a unit through Telegram. A unit may have several."""
 
