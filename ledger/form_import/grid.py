@@ -1,0 +1,64 @@
+"""The grid both file formats become: rows of cells with their grid column, span and merge
+state, and the body's paragraphs between tables. One reader walks it (rows.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from ledger.form_import.text import join_short
+
+
+class Merge(Enum):
+    NONE = "none"
+    START = "start"  # first cell of a vertical merge
+    CONTINUE = "continue"  # covered by the cell above (w:vMerge without val)
+
+
+@dataclass(frozen=True)
+class Para:
+    """One non-blank paragraph of a cell or of the body."""
+
+    text: str  # stripped; a line break inside the paragraph stays "\n"
+    bold: bool = False  # every run with text is bold
+    bold_head: str = ""  # leading bold runs, when plain runs follow in the same paragraph
+    plain_tail: str = ""  # the plain rest after bold_head
+    centered: bool = False
+
+
+@dataclass
+class GridCell:
+    column: int  # first grid column, 0-based
+    span: int
+    paras: list[Para]
+    merge: Merge = Merge.NONE
+
+    @property
+    def text(self) -> str:
+        return join_short(p.text for p in self.paras)
+
+
+@dataclass
+class GridRow:
+    cells: list[GridCell]
+    place: str
+
+    def distinct_texts(self) -> list[str]:
+        texts: list[str] = []
+        for cell in self.cells:
+            if cell.text and cell.text not in texts:
+                texts.append(cell.text)
+        return texts
+
+    @property
+    def width(self) -> int:
+        return max((c.column + c.span for c in self.cells), default=0)
+
+
+@dataclass
+class GridTable:
+    rows: list[GridRow]
+    name: str  # e.g. 第2个表格, 工作表“Sheet1”
+
+
+Block = Para | GridTable
