@@ -21,3 +21,12 @@ class SnoozeButton(CallbackData, prefix="zz"):
 
     unit: int
     round: int
+
+
+class ReviewButton(CallbackData, prefix="rv"):
+    """From the office's review notice: open the returned task's card (`task`), or the
+    unit's task list (`task` 0)."""
+
+    unit: int
+    round: int
+    task: int = 0

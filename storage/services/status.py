@@ -37,7 +37,7 @@ from storage.models import (
     Task,
     Unit,
 )
-from storage.services import staff, submitted
+from storage.services import review, staff, submitted
 from storage.services.errors import NotFound, ServiceError
 from storage.services.reporting import is_answered, task_title
 from storage.services.staff import StaffMember
@@ -85,7 +85,7 @@ class UnitStatus:
     version_at: dt.datetime | None = None  # UTC, when the latest version came
     receipt_no: str = ""
     pending_changes: list[int] = field(default_factory=list)  # task numbers not yet submitted
-    review: str = ""  # filled in by the review service
+    review: str = ""  # storage.services.review: "" · returned · resubmitted · accepted
 
     @property
     def group(self) -> str:
@@ -326,6 +326,9 @@ async def round_status(
     latest = await submitted.latest_versions(session, round_id)
     kept = await _submitted_answers(session, [v.id for v in latest.values()])
     pending = _pending_changes(current, latest, kept)
+    reviews = await review.states_from(
+        session, round_id, {u: v.version for u, v in latest.items()}
+    )
     contacts = await _contact_counts(session, list(unit_tasks))
     lines = []
     for unit in units:
@@ -355,6 +358,7 @@ async def round_status(
                 pending_changes=sorted(
                     task_info[t][0] for t in pending.get(unit.id, ()) if t in task_info
                 ),
+                review=reviews[unit.id].state if unit.id in reviews else "",
             )
         )
     tasks = [
@@ -560,6 +564,7 @@ async def unit_detail(
         version_at=latest.at if latest else None,
         receipt_no=submission.receipt_no if submission else "",
         pending_changes=[a.number for a in answers if a.changed],
+        review=(await review.returned_state(session, round_id, unit_id)).state,
     )
     return UnitDetail(
         round_id=round_.id,
