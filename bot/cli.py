@@ -21,6 +21,7 @@ from rich.table import Table
 
 from bot.cli_invite import invite_app
 from bot.cli_ledger import export_command, report_app
+from bot.cli_notice import notice_app
 from bot.cli_outbox import outbox_app, remind_app
 from bot.cli_sandbox import sandbox_command
 from bot.cli_staff import staff_app
@@ -54,6 +55,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(staff_app, name="staff")
 app.command("status")(status_command)
 app.command("nudge")(nudge_command)
+app.add_typer(notice_app, name="notice")
 
 console = Console()
 err_console = Console(stderr=True)
