@@ -10,7 +10,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from handlers.render import STATUS_MARKS, esc
-from handlers.staff_callbacks import NudgeAct, ReviewAct, StatusView, UnitView
+from handlers.staff_callbacks import NoticeAct, NudgeAct, ReviewAct, StatusView, UnitView
 from ledger.status_chart import ChartData, GroupBar, TaskBar
 from scheduler.nudges import NudgeResult
 from storage.services import status as st
@@ -160,7 +160,10 @@ def status_keyboard(result: RoundStatus, member: StaffMember) -> InlineKeyboardM
             _button("📊 " + _("Chart"), StatusView(act="chart", round=round_id)),
             _button("📑 " + _("Per task"), StatusView(act="tasks", round=round_id)),
         ],
-        [_button("🏢 " + _("Units"), StatusView(act="units", round=round_id))],
+        [
+            _button("🏢 " + _("Units"), StatusView(act="units", round=round_id)),
+            _button("📣 " + _("Late notice"), NoticeAct(round=round_id)),
+        ],
     ]
     if member.is_admin and result.open and result.not_reported:
         rows.append(
