@@ -5,7 +5,10 @@ comes from a template the office edits (docs/notice.md); the default one is ship
 `ledger/samples/notice-late.md`. The page follows GB/T 9704—2012 (党政机关公文格式):
 
 - A4 portrait, margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm (a 156 × 225 mm
-  type area), 22 lines a page at a fixed 28.95 pt;
+  type area), 22 lines a page at a fixed 28.95 pt (27 characters a line: see `_set_grid`);
+- the masthead (发文机关标志, `版头：`) red 小标宋 centred, sized to fit one line; the document
+  number (发文字号, `文号：`) two lines under it; a red rule the width of the type area under
+  both, and the title two lines under the rule;
 - title 2号 (22 pt) 方正小标宋简体, centred; body 3号 (16 pt) 仿宋_GB2312, first lines
   indented two characters; first-level headings 3号 黑体, second-level 3号 楷体_GB2312;
 - the addressee (主送机关) flush left; the issuer's signature centred over the date, the date
