@@ -53,10 +53,11 @@ def notice_late(
         typer.Option("--date", help="成文日期, YYYY-MM-DD (default: today in the plan's zone)."),
     ] = None,
 ) -> None:
-    """Write the 通报 of a round: the units that submitted after the deadline (with when) and
-    those that have not submitted (a partly answered report counts as not submitted), by kind,
-    as an official Word document (A4, GB/T 9704). Nothing is written when every unit
-    reported on time."""
+    """Write the 通报 of a round: the units that reported late or not at all.
+
+    Units that submitted after the deadline (with when) and those that have not submitted (a
+    partly answered report counts as not submitted), by kind, as an official Word document
+    (A4, GB/T 9704). Nothing is written when every unit reported on time."""
     cli = _cli()
     if out.suffix.lower() != ".docx":
         raise cli.fail(f"-o {out}: the notice is a Word file, name it ….docx")
