@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Collection, Sequence
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -25,11 +26,13 @@ from handlers.callbacks import (
 )
 from storage.services.people import Membership
 from storage.services.reporting import Card, Overview, Receipt
+from storage.services.review import DecisionLine, ReviewState
 
 MESSAGE_LIMIT = 4096
 FOLD_AT = 300  # characters of 主要内容 shown before "more"
 ANSWER_SHOWN = 2500  # characters of an answer shown on the card
 PAGE_SIZE = 8
+RETURNED_MARK = "↩️"
 
 STATUS_MARKS = {
     "not_started": "⬜",
@@ -87,7 +90,25 @@ def rounds_keyboard(unit_id: int, rounds) -> InlineKeyboardMarkup:
 # ------------------------------------------------------------------ overview
 
 
-def overview_text(overview: Overview, page: int) -> str:
+def _returned_line(note: DecisionLine) -> str:
+    text = _("<b>Returned by the office:</b> {comment}").format(comment=esc(note.comment))
+    return f"{RETURNED_MARK} {text}"
+
+
+def returned_lines(review: ReviewState | None) -> list[str]:
+    """The office's returns in force, for the top of the task list."""
+    if review is None or not review.returns:
+        return []
+    lines = [_returned_line(note) for note in review.whole_returns]
+    numbers = review.returned_task_numbers
+    if numbers:
+        text = _("<b>Returned by the office:</b> tasks {numbers}, see each task's card")
+        lines.append(f"{RETURNED_MARK} " + text.format(numbers=_(", ").join(map(str, numbers))))
+    lines.append(_("Please correct and submit again."))
+    return lines
+
+
+def overview_text(overview: Overview, page: int, review: ReviewState | None = None) -> str:
     lines = [
         f"<b>{esc(overview.unit_name)}</b>",
         f"{esc(overview.round_name)} · {due_line(overview)}",
@@ -106,11 +127,14 @@ def overview_text(overview: Overview, page: int) -> str:
                 numbers=", ".join(map(str, overview.pending_changes))
             )
             lines.append(f"<b>{changed}</b>")
+    lines += returned_lines(review)
+    returned = review.returned_task_ids if review else set()
     lines.append("")
     start = page * PAGE_SIZE
     for line in overview.lines[start : start + PAGE_SIZE]:
         mark = STATUS_MARKS[line.status] if line.answered or line.status != "not_started" else "⬜"
-        lines.append(f"{mark} {line.number}. {esc(line.title)} · {role_label(line.role)}")
+        back = f" {RETURNED_MARK}" if line.task_id in returned else ""
+        lines.append(f"{mark} {line.number}. {esc(line.title)} · {role_label(line.role)}{back}")
     pages = page_count(overview)
     if pages > 1:
         lines.append("")
@@ -122,14 +146,18 @@ def page_count(overview: Overview) -> int:
     return max(1, -(-overview.total // PAGE_SIZE))
 
 
-def overview_keyboard(overview: Overview, unit_id: int, page: int) -> InlineKeyboardMarkup:
+def overview_keyboard(
+    overview: Overview, unit_id: int, page: int, returned: Collection[int] = ()
+) -> InlineKeyboardMarkup:
+    """`returned`: the ids of the tasks the office returned, marked on their buttons."""
     builder = InlineKeyboardBuilder()
     start = page * PAGE_SIZE
     round_id = overview.round_id
     for line in overview.lines[start : start + PAGE_SIZE]:
+        mark = RETURNED_MARK if line.task_id in returned else STATUS_MARKS[line.status]
         builder.row(
             InlineKeyboardButton(
-                text=f"{STATUS_MARKS[line.status]} {line.number}. {line.title}",
+                text=f"{mark} {line.number}. {line.title}",
                 callback_data=TaskAct(
                     act="o", unit=unit_id, round=round_id, task=line.task_id
                 ).pack(),
@@ -185,10 +213,12 @@ def _label(text: str) -> str:
     return f"<b>{text}:</b>"
 
 
-def card_text(card: Card, *, unfolded: bool = False) -> str:
+def card_text(card: Card, *, unfolded: bool = False, returned: Sequence[DecisionLine] = ()) -> str:
+    """`returned`: the office's returns of this task in force, each with its comment."""
     header = _("Task {number}").format(number=card.number)
     position = _("{position} of {total}").format(position=card.position, total=card.total)
     lines = [f"<b>{header}</b> · {position} · {role_label(card.role)}"]
+    lines += [_returned_line(note) for note in returned]
     if card.item:
         key_work = _("Key work")
         lines.append(f"{_label(key_work)} {esc(card.item)}")

@@ -10,6 +10,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from handlers.render import STATUS_MARKS, esc
+from handlers.render_review import review_label
 from handlers.staff_callbacks import NoticeAct, NudgeAct, ReviewAct, StatusView, UnitView
 from ledger.status_chart import ChartData, GroupBar, TaskBar
 from scheduler.nudges import NudgeResult
@@ -272,7 +273,7 @@ def _unit_line(unit: UnitStatus) -> str:
     if not unit.reachable:
         line += f" {UNREACHABLE_MARK}"
     if unit.review:
-        line += f" · {esc(unit.review)}"
+        line += f" · {review_label(unit.review, unit.version)}"
     return line
 
 
@@ -337,7 +338,7 @@ def unit_text(detail: UnitDetail, page: int) -> str:
         + _("answered {answered} of {total}").format(answered=unit.answered, total=unit.total),
     ]
     if unit.review:
-        lines.append(esc(unit.review))
+        lines.append("📝 " + review_label(unit.review, unit.version))
     if detail.versions:
         lines += ["", "<b>" + _("Submitted versions") + "</b>"]
         shown = detail.versions[-5:]

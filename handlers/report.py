@@ -38,8 +38,8 @@ from handlers.callbacks import (
 from handlers.routes import Routes
 from ledger.text import clean_text
 from scheduler import notices
-from scheduler.buttons import ReportButton, SnoozeButton
-from storage.services import reporting
+from scheduler.buttons import ReportButton, ReviewButton, SnoozeButton
+from storage.services import reporting, review
 from storage.services.people import Identity, Membership
 from storage.services.reporting import Actor, ReportError
 
@@ -260,6 +260,30 @@ async def from_reminder(
     await open_card(query, session, callback_data.unit, callback_data.round, first.task_id, state)
 
 
+@router.callback_query(ReviewButton.filter())
+async def from_review(
+    query: CallbackQuery,
+    callback_data: ReviewButton,
+    session: AsyncSession,
+    identity: Identity,
+    state: FSMContext,
+) -> None:
+    """The office's review notice: the returned task's card, or the task list, as a new
+    message below the notice (which keeps the comment in the chat)."""
+    cb = callback_data
+    if await member_or_refuse(query, identity, cb.unit) is None:
+        return
+    try:
+        if cb.task:
+            await open_card(query, session, cb.unit, cb.round, cb.task, state, fresh=True)
+        else:
+            await show_overview(query, session, cb.unit, cb.round, 0, state, fresh=True)
+    except ReportError as error:
+        await query.answer(refusal(error, as_html=False), show_alert=True)
+        return
+    await query.answer()
+
+
 @router.callback_query(SnoozeButton.filter())
 async def snooze_reminder(
     query: CallbackQuery,
@@ -292,16 +316,22 @@ async def show_overview(
     round_id: int,
     page: int,
     state: FSMContext,
+    *,
+    fresh: bool = False,
 ) -> None:
+    """The task list in place of the pressed message (`fresh`: as a new message)."""
     summary = await reporting.overview(session, round_id, unit_id)
+    returns = await review.returned_state(session, round_id, unit_id)
     page = min(max(page, 0), render.page_count(summary) - 1)
     await state.set_state(None)
     await state.update_data(unit=unit_id, round=round_id, task=None)
-    message_id = await show(
-        event,
-        render.overview_text(summary, page),
-        render.overview_keyboard(summary, unit_id, page),
-    )
+    text = render.overview_text(summary, page, returns)
+    markup = render.overview_keyboard(summary, unit_id, page, returns.returned_task_ids)
+    if fresh:
+        chat_id = chat_of(event)
+        message_id = (await event.bot.send_message(chat_id, text, reply_markup=markup)).message_id
+    else:
+        message_id = await show(event, text, markup)
     # The list is the live screen now: an older card loses its buttons.
     await went_live(event.bot, event.from_user.id, state, message_id)
 
@@ -325,7 +355,8 @@ async def open_card(
     card = await reporting.card(session, round_id, unit_id, task_id)
     await state.set_state(Report.card)
     await state.update_data(unit=unit_id, round=round_id, task=task_id, seen=card.version)
-    text = render.card_text(card, unfolded=unfolded)
+    returns = await review.returned_state(session, round_id, unit_id)
+    text = render.card_text(card, unfolded=unfolded, returned=returns.task_returns(task_id))
     if notice:
         text = f"<i>{notice}</i>\n\n{text}"
     markup = render.card_keyboard(card, unit_id, unfolded=unfolded)
