@@ -23,6 +23,7 @@ from bot.cli_invite import invite_app
 from bot.cli_ledger import export_command, report_app
 from bot.cli_notice import notice_app
 from bot.cli_outbox import outbox_app, remind_app
+from bot.cli_review import review_app
 from bot.cli_sandbox import sandbox_command
 from bot.cli_staff import staff_app
 from bot.cli_status import nudge_command, status_command
@@ -56,6 +57,7 @@ app.add_typer(staff_app, name="staff")
 app.command("status")(status_command)
 app.command("nudge")(nudge_command)
 app.add_typer(notice_app, name="notice")
+app.add_typer(review_app, name="review")
 
 console = Console()
 err_console = Console(stderr=True)
