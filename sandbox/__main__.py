@@ -24,12 +24,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--token", action="append", default=[], help="register a bot token up front (repeatable)"
     )
     parser.add_argument("--rate-limits", action="store_true", help="enforce Telegram's limits")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="hold back every Bot API answer this long"
+    )
     return parser.parse_args(argv)
 
 
 async def serve(args: argparse.Namespace) -> None:
     server = SandboxServer(
-        args.host, args.port, bot_username=args.bot_username, rate_limits=args.rate_limits
+        args.host,
+        args.port,
+        bot_username=args.bot_username,
+        rate_limits=args.rate_limits,
+        latency=args.latency_ms / 1000,
     )
     await server.start()
     for token in args.token:

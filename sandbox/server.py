@@ -55,6 +55,7 @@ class SandboxServer:
         webhook_retry_delays: tuple[float, float] = (0.1, 5.0),
         webhook_timeout: float = 10.0,
         call_log_size: int = 2000,
+        latency: float = 0.0,
     ) -> None:
         settings = (
             rate_limits
@@ -69,6 +70,7 @@ class SandboxServer:
         self._call_ids = itertools.count(1)  # ids keep growing when old records fall off
         self.webhook_retry_delays = webhook_retry_delays
         self.webhook_timeout = webhook_timeout
+        self.latency = latency  # seconds every Bot API answer is held back, as a round trip
         self._pushers: dict[str, asyncio.Task[None]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
@@ -179,6 +181,8 @@ class SandboxServer:
         except ApiError as error:
             return _reply(error.code, error.payload())
         status, payload = await self.execute(bot, name, raw, uploads)
+        if self.latency > 0:
+            await self._sleep(self.latency)  # real seconds, whatever clock the limiter counts
         return _reply(status, payload)
 
     async def execute(
