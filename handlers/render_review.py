@@ -122,7 +122,7 @@ def _list_line(line: UnitLine) -> str:
 
 def list_keyboard(result: RoundReview) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
-    for line in result.awaiting[:LIST_SHOWN]:
+    for line in (result.awaiting + result.returned)[:LIST_SHOWN]:  # returned: to see or undo
         button = _button(
             f"{REVIEW_MARKS[line.state]} {line.label}",
             ReviewAct(act="show", round=result.round_id, unit=line.unit_id),
@@ -215,7 +215,7 @@ def unit_text(item: UnitReview, member: StaffMember, notice: str = "") -> str:
             what = _("whole report")
         else:
             what = _("task {number}").format(number=note.task_number)
-        lines.append(f"↩️ {what}: {esc(note.comment)}")
+        lines.append("↩️ " + _("{what}: {comment}").format(what=what, comment=esc(note.comment)))
     history = item.review.history
     if history:
         lines += ["", "<b>" + _("Review history") + "</b>"]
