@@ -8,11 +8,16 @@ command line does.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import datetime as dt
 import os
+import shutil
+import sqlite3
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,32 +71,37 @@ class BotUnderTest:
 
     async def prepare(self, today: dt.date | None = None) -> None:
         from storage.db import make_engine, make_session_factory
-        from storage.migrate import upgrade
-        from storage.services.samples import load_sample_ledger
 
-        await asyncio.to_thread(upgrade, self.database_url)
+        today = today or self.today()
+        target = _sqlite_file(self.database_url)
+        if target is None:
+            self.round_id, self.previous_round_id = await _migrate_and_load(
+                self.database_url, today
+            )
+        else:
+            self.round_id, self.previous_round_id = await _copy_prepared(target, today)
         self._engine = make_engine(self.database_url)
         self.sessions = make_session_factory(self._engine)
-        async with self.sessions() as session:
-            sample = await load_sample_ledger(session, today or self.today())
-            await session.commit()
-        self.round_id, self.previous_round_id = sample.round_id, sample.previous_round_id
 
     async def start(self) -> None:
         from bot.runner import run
 
-        polls_before = len(await self.sandbox.client.calls("getUpdates"))
+        # Start-up ends with deleteWebhook (polling) or setWebhook; the stand-in logs a call
+        # when it is answered, so a long poll would only show up a polling timeout later.
+        ready = ("deleteWebhook", "setWebhook")
+        before = [len(await self.sandbox.client.calls(name)) for name in ready]
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(
             run(self.settings, self._stop, polling_timeout=1, clock=self.clock)
         )
-        for _ in range(200):  # until the new process asks for updates
+        for _ in range(400):  # until the new process has finished starting
             if self._task.done():
                 self._task.result()  # start-up failed: raise its error here
-            if len(await self.sandbox.client.calls("getUpdates")) > polls_before:
+            now = [len(await self.sandbox.client.calls(name)) for name in ready]
+            if now != before:
                 return
-            await asyncio.sleep(0.05)
-        raise TimeoutError("the bot did not start polling")
+            await asyncio.sleep(0.025)
+        raise TimeoutError("the bot did not finish starting")
 
     def clock(self) -> dt.datetime:
         if self.now is not None:
@@ -166,3 +176,48 @@ class BotUnderTest:
     async def query(self, work):
         async with self.sessions() as session:
             return await work(session)
+
+
+# ---------------------------------------------------------------- the prepared database
+
+# One migrated SQLite database with the sample ledger per day of the test clock, copied for
+# each test: the same upgrade and the same load, done once instead of for every test.
+_PREPARED: dict[dt.date, tuple[Path, int, int]] = {}
+
+
+def _sqlite_file(url: str) -> Path | None:
+    prefix = "sqlite+aiosqlite:///"
+    return Path(url.removeprefix(prefix)) if url.startswith(prefix) else None
+
+
+async def _migrate_and_load(url: str, today: dt.date) -> tuple[int, int]:
+    from storage.db import make_engine, make_session_factory
+    from storage.migrate import upgrade
+    from storage.services.samples import load_sample_ledger
+
+    await asyncio.to_thread(upgrade, url)
+    engine = make_engine(url)
+    try:
+        async with make_session_factory(engine)() as session:
+            sample = await load_sample_ledger(session, today)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return sample.round_id, sample.previous_round_id
+
+
+async def _copy_prepared(target: Path, today: dt.date) -> tuple[int, int]:
+    prepared = _PREPARED.get(today)
+    if prepared is None or not prepared[0].exists():
+        folder = Path(tempfile.mkdtemp(prefix="taizhang-e2e-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = folder / "prepared.db"
+        ids = await _migrate_and_load(f"sqlite+aiosqlite:///{template.as_posix()}", today)
+        prepared = _PREPARED[today] = (template, *ids)
+    # SQLite's backup copies a WAL database whole, whatever is still in its log.
+    with (
+        contextlib.closing(sqlite3.connect(prepared[0])) as source,
+        contextlib.closing(sqlite3.connect(target)) as copy,
+    ):
+        source.backup(copy)
+    return prepared[1], prepared[2]
