@@ -21,6 +21,10 @@ from storage.services.report_import import import_report
 SAMPLE_PLAN = "xingqing-2023"
 
 
+# 医保局 sent its seed report the day before the December 2023 deadline (09:00 Shanghai).
+SAMPLE_SUBMITTED_AT = dt.datetime(2023, 11, 30, 1, 0, tzinfo=dt.UTC)
+
+
 @dataclass
 class SampleRound:
     round_id: int
@@ -46,6 +50,7 @@ async def load_sample_ledger(
         previous.id,
         load_report(sample_path("xingqing-2023-yibao-report.yaml")),
         source="xingqing-2023-yibao-report.yaml",
+        at=SAMPLE_SUBMITTED_AT,  # on time, as the seed was: not whenever the sample is loaded
     )
     due = WorkCalendar().add_workdays(today, working_days_ahead)
     current = await add_round(session, SAMPLE_PLAN, due, f"{due.year}年{due.month}月报送")
