@@ -24,9 +24,17 @@ from pathlib import Path
 
 from ledger.errors import LedgerError
 from ledger.form_import.builder import FormWarning, PlanBuilder, PlanImport
+from ledger.form_import.columns_file import (
+    columns_file_for,
+    load_columns_file,
+    save_columns_file,
+)
 from ledger.form_import.docx_grid import docx_blocks
 from ledger.form_import.files import FileInput, read_bytes, source_name
 from ledger.form_import.filled_form import ReportReader
+from ledger.form_import.header import ColumnMap, Field, Recogniser, parse_columns
+from ledger.form_import.preamble import Notice
+from ledger.form_import.rows import FormNotRecognised
 from ledger.form_import.xlsx_grid import xlsx_blocks
 from ledger.model import Plan
 from ledger.plan_yaml import load_plan
@@ -36,32 +44,55 @@ from ledger.report import UnitReport, load_report
 # most users of ledger/ never read a form.
 
 __all__ = [
+    "ColumnMap",
+    "Field",
+    "FormNotRecognised",
     "FormWarning",
+    "Notice",
     "PlanImport",
+    "columns_file_for",
+    "load_columns_file",
+    "parse_columns",
     "read_filled_form_docx",
     "read_plan_docx",
     "read_plan_file",
     "read_plan_xlsx",
     "read_report_file",
+    "save_columns_file",
 ]
 
 
 def read_plan_docx(
-    path_or_stream: FileInput, *, key: str | None = None, source: str | None = None
+    path_or_stream: FileInput,
+    *,
+    key: str | None = None,
+    source: str | None = None,
+    columns: ColumnMap | None = None,
+    year: int | None = None,
 ) -> PlanImport:
-    """The plan in a .docx whose tables are in the fill-form or the division layout."""
+    """The plan in a .docx whose tables are in the fill-form or the division layout.
+
+    `columns` is the office's mapping of header words to roles (parse_columns); `year` the
+    year of deadlines written without one, when the title and notice do not say it.
+    """
     source = source_name(path_or_stream, source, "<docx>")
     blocks = docx_blocks(read_bytes(path_or_stream, source), source)
-    return PlanBuilder(source, key).build(blocks)
+    return PlanBuilder(source, key, Recogniser(columns or ColumnMap()), year).build(blocks)
 
 
 def read_plan_xlsx(
-    path_or_stream: FileInput, *, key: str | None = None, source: str | None = None
+    path_or_stream: FileInput,
+    *,
+    key: str | None = None,
+    source: str | None = None,
+    columns: ColumnMap | None = None,
+    year: int | None = None,
 ) -> PlanImport:
     """The plan in the first sheet of an .xlsx that has a recognisable header row."""
     source = source_name(path_or_stream, source, "<xlsx>")
-    blocks = xlsx_blocks(read_bytes(path_or_stream, source), source)
-    return PlanBuilder(source, key).build(blocks)
+    recogniser = Recogniser(columns or ColumnMap())
+    blocks = xlsx_blocks(read_bytes(path_or_stream, source), source, recogniser)
+    return PlanBuilder(source, key, recogniser, year).build(blocks)
 
 
 def read_filled_form_docx(
@@ -73,16 +104,24 @@ def read_filled_form_docx(
     return ReportReader(source, plan).read(blocks)
 
 
-def read_plan_file(path: Path | str) -> PlanImport:
-    """A plan from .yaml/.yml, .docx or .xlsx, chosen by the file's suffix."""
+def read_plan_file(
+    path: Path | str, *, columns: ColumnMap | None = None, year: int | None = None
+) -> PlanImport:
+    """A plan from .yaml/.yml, .docx or .xlsx, chosen by the file's suffix.
+
+    For a form, the office's saved mapping next to it (FILE.columns.yaml, see
+    columns_file_for) is read first; `columns` is applied over it.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         return PlanImport(load_plan(path))
-    if suffix == ".docx":
-        return read_plan_docx(path)
-    if suffix == ".xlsx":
-        return read_plan_xlsx(path)
+    if suffix in (".docx", ".xlsx"):
+        saved = columns_file_for(path)
+        if saved.is_file():
+            columns = load_columns_file(saved).merged(columns)
+        reader = read_plan_docx if suffix == ".docx" else read_plan_xlsx
+        return reader(path, columns=columns, year=year)
     raise LedgerError(
         f"不支持的文件类型“{path.suffix or '（无后缀）'}”：计划可以是 .yaml、.docx 或 .xlsx",
         source=str(path),

@@ -9,7 +9,15 @@ from typing import Any
 
 from ledger.errors import LedgerError
 from ledger.form_import.files import check_zip
-from ledger.form_import.grid import Block, GridCell, GridRow, GridTable, Merge, Para
+from ledger.form_import.grid import (
+    Block,
+    GridCell,
+    GridRow,
+    GridTable,
+    Merge,
+    Para,
+    fill_vertical_merges,
+)
 from ledger.form_import.text import clean_lines
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -64,6 +72,7 @@ def _table_rows(tbl: Any, name: str) -> list[GridRow]:
     rows = []
     for number, tr in enumerate((c for c in _children(tbl) if c.tag == _W_TR), start=1):
         rows.append(GridRow(_row_cells(tr), f"{name}第{number}行"))
+    fill_vertical_merges(rows)
     return rows
 
 

@@ -70,6 +70,8 @@ class ReportReader:
             elif isinstance(event, Para) and not places:
                 preamble.append(event)
             elif isinstance(event, RowValues):
+                if event.number is None:
+                    raise self.fail("这一行没有序号，对不上计划中的任务", event.place)
                 self._check_number(event, places)
                 places[event.number] = event.place
                 cells[event.number] = list(event.progress)

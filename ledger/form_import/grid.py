@@ -3,7 +3,7 @@ state, and the body's paragraphs between tables. One reader walks it (rows.py)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from ledger.form_import.text import join_short
@@ -30,12 +30,18 @@ class Para:
 class GridCell:
     column: int  # first grid column, 0-based
     span: int
-    paras: list[Para]
+    paras: list[Para]  # what the cell shows: nothing for a cell covered by the one above
     merge: Merge = Merge.NONE
+    inherited: list[Para] = field(default_factory=list)  # a covered cell: the merged value
 
     @property
     def text(self) -> str:
         return join_short(p.text for p in self.paras)
+
+    @property
+    def value(self) -> list[Para]:
+        """The cell's value: a vertically merged cell's value holds for every row it spans."""
+        return self.inherited if self.merge is Merge.CONTINUE else self.paras
 
 
 @dataclass
@@ -62,3 +68,15 @@ class GridTable:
 
 
 Block = Para | GridTable
+
+
+def fill_vertical_merges(rows: list[GridRow]) -> None:
+    """Give every covered cell the value of the merged cell above it (same grid column)."""
+    above: dict[int, list[Para]] = {}
+    for row in rows:
+        for cell in row.cells:
+            if cell.merge is Merge.CONTINUE:
+                cell.paras = []  # Word hides what a covered cell still holds
+                cell.inherited = above.get(cell.column, [])
+            else:
+                above[cell.column] = cell.paras

@@ -9,8 +9,16 @@ from typing import Any
 
 from ledger.errors import LedgerError
 from ledger.form_import.files import check_zip
-from ledger.form_import.grid import Block, GridCell, GridRow, GridTable, Merge, Para
-from ledger.form_import.header import HEADER_HINT, header_candidate, read_header
+from ledger.form_import.grid import (
+    Block,
+    GridCell,
+    GridRow,
+    GridTable,
+    Merge,
+    Para,
+    fill_vertical_merges,
+)
+from ledger.form_import.header import Recogniser
 
 # A sheet claiming more (a stray cell at XFD1048576) is read only this far, so that it
 # cannot make the reader build millions of empty cells. Real ledgers are far smaller.
@@ -18,7 +26,10 @@ _MAX_XLSX_ROWS = 5000
 _MAX_XLSX_COLUMNS = 30
 
 
-def xlsx_blocks(data: bytes, source: str) -> list[Block]:
+def xlsx_blocks(data: bytes, source: str, recogniser: Recogniser | None = None) -> list[Block]:
+    """The first sheet with a ledger header (or, failing that, one with a header-like row);
+    every sheet when none has one, so that the reader can say what it saw."""
+    recogniser = recogniser or Recogniser()
     check_zip(data, source, "Excel", ".xlsx")
     try:
         import openpyxl
@@ -31,13 +42,15 @@ def xlsx_blocks(data: bytes, source: str) -> list[Block]:
         raise LedgerError(
             f"无法打开 Excel 文件（文件已损坏或不是 .xlsx）：{type(err).__name__}", source=source
         ) from None
+    probe = Recogniser(recogniser.mapping)  # looking must not count as reading
     for table in sheets:
-        if any(read_header(row) for row in table.rows[:_HEADER_SEARCH_ROWS]):
+        rows = table.rows[:_HEADER_SEARCH_ROWS]
+        if any(probe.read(row, rows[i + 1 : i + 9]) for i, row in enumerate(rows)):
             return [table]
     for table in sheets:
-        if any(header_candidate(row) for row in table.rows[:_HEADER_SEARCH_ROWS]):
+        if any(probe.candidate(row) for row in table.rows[:_HEADER_SEARCH_ROWS]):
             return [table]  # the reader names the missing columns
-    raise LedgerError(f"文件中没有找到台账表格（{HEADER_HINT}）", source=source)
+    return list(sheets)
 
 
 _HEADER_SEARCH_ROWS = 50
@@ -65,6 +78,7 @@ def _sheet_table(ws: Any) -> GridTable:
             else:
                 cells.append(GridCell(c - 1, right - left + 1, [], Merge.CONTINUE))
         rows.append(GridRow(cells, f"{name}第{r}行"))
+    fill_vertical_merges(rows)
     return GridTable(rows, name)
 
 

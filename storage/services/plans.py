@@ -10,6 +10,7 @@ from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ledger import model as lm
+from ledger.errors import LedgerError
 from ledger.responsibility import parse_responsibility, resolve_responsibility
 from ledger.units import UnitDirectory
 from storage.models import (
@@ -164,7 +165,10 @@ def _sync_task(
     year: int | None,
     result: PlanImportResult,
 ) -> None:
-    deadline = task.deadline(year)
+    try:
+        deadline = task.deadline(year)
+    except LedgerError:  # kept as written; the form reader has warned (docs/import.md)
+        deadline = None
     values = {
         "item_id": item_id,
         "position": position,
