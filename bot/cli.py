@@ -260,15 +260,39 @@ def plan_import(
         bool, typer.Option("--dry-run", help="Only report what would change.")
     ] = False,
     strict: Annotated[bool, typer.Option(help="Refuse a plan naming unknown units.")] = False,
+    columns: Annotated[
+        str | None,
+        typer.Option(help="Roles of a form's columns: 工作要求=content,配合单位=responsible."),
+    ] = None,
+    columns_file: Annotated[
+        Path | None, typer.Option(help="A saved column mapping (default: FILE.columns.yaml).")
+    ] = None,
+    save_columns: Annotated[
+        bool, typer.Option("--save-columns", help="Save --columns as FILE.columns.yaml.")
+    ] = False,
+    year: Annotated[
+        int | None, typer.Option(help="Year of deadlines written without one (年底前).")
+    ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Import or update a plan (safe to repeat; answers already given are kept)."""
+    from bot import cli_plan_import as reading
     from ledger.errors import LedgerError
 
     try:
-        plan, warnings = _read_plan_file(file, key=key, directory=directory)
+        mapping = reading.read_columns_option(columns, columns_file)
+        plan, warnings, imported = reading.read_plan(
+            file, key=key, directory=directory, columns=mapping, year=year
+        )
     except LedgerError as err:
+        if as_json:
+            print_json(reading.refusal(file, err))
+            raise typer.Exit(1) from None
         raise fail(str(err)) from None
-    for warning in warnings:
+    if save_columns and mapping:
+        saved = reading.save_columns(file, mapping)
+        err_console.print(f"column mapping saved in {saved}", highlight=False)
+    for warning in [] if as_json else warnings:
         err_console.print(f"[yellow]{file}:[/] {warning}", highlight=False)
     _check_reminder_settings(file, plan)
 
@@ -282,7 +306,10 @@ def plan_import(
         return result
 
     result = run_with_session(work, commit=not dry_run)
-    _print_import_result(file, result, dry_run)
+    if as_json:
+        print_json(reading.summary(file, plan, warnings, imported, result, dry_run=dry_run))
+    else:
+        _print_import_result(file, result, dry_run)
     if strict and any(u.why == "unknown" for u in result.unresolved):
         raise fail("plan names units that are not in its directory (see above); nothing saved")
 
@@ -300,24 +327,6 @@ def _check_reminder_settings(file: Path, plan) -> None:
             ReminderPolicy().with_changes(values)
         except PolicyError as err:
             raise fail(f"{file}: {place}: {err}") from None
-
-
-def _read_plan_file(file: Path, *, key: str | None, directory: str | None):
-    suffix = file.suffix.lower()
-    if suffix in (".yaml", ".yml"):
-        from ledger.plan_yaml import load_plan
-
-        plan, warnings = load_plan(file), []
-    else:
-        from ledger.form_import import read_plan_file
-
-        imported = read_plan_file(file)
-        plan, warnings = imported.plan, list(imported.warnings)
-    if key:
-        plan.key = key
-    if directory:
-        plan.directory = directory
-    return plan, warnings
 
 
 def _print_import_result(file: Path, result, dry_run: bool) -> None:
