@@ -456,6 +456,8 @@ def receipt_text(receipt: Receipt, unit_name: str, round_name: str, timezone: st
                     numbers=", ".join(map(str, receipt.changes))
                 )
             )
+        elif receipt.answers_return:
+            lines.append(_("Sent again unchanged, as the office asked you to check it."))
         else:
             lines.append(_("Nothing changed since the last submission."))
     if receipt.unanswered:

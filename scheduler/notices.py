@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from locales import N_
 from scheduler.messages import reachability_notices, to_staff
 from scheduler.outbox import enqueue
-from storage.services import people, reporting
+from storage.services import people, reporting, review
 from storage.services.people import Membership, Reachability, staff_recipients
 from storage.services.reporting import Actor, Overview, Receipt
 
@@ -20,6 +20,8 @@ SUBMITTED = N_(
     "Answered {answered} of {total}; submitted by {contact}."
 )
 CHANGED = N_("Changed since the previous version: tasks {numbers}.")
+ANSWERS_RETURN = N_("This version answers the office's return.")
+UNCHANGED_AFTER_RETURN = N_("Sent again unchanged after the return.")
 ON_TIME, LATE = N_("on time"), N_("late")
 
 
@@ -33,7 +35,7 @@ async def notify_staff_of_submission(
     now: dt.datetime | None = None,
 ) -> int:
     """One notice per staff member per submitted version; returns how many were queued."""
-    if not receipt.first and not receipt.changes:
+    if not receipt.first and not receipt.changes and not receipt.answers_return:
         return 0  # submitting again without changes tells the office nothing new
 
     def render(_: Callable[[str], str]) -> str:
@@ -49,6 +51,10 @@ async def notify_staff_of_submission(
         )
         if receipt.changes:
             text += "\n" + _(CHANGED).format(numbers=", ".join(map(str, receipt.changes)))
+        elif receipt.answers_return:
+            text += "\n" + _(UNCHANGED_AFTER_RETURN)
+        if receipt.answers_return:
+            text += "\n" + _(ANSWERS_RETURN)
         return text
 
     messages = to_staff(
@@ -71,7 +77,10 @@ async def submit_and_tell_staff(
 ) -> tuple[Receipt, Overview]:
     """Submit the unit's report and queue the staff's notice in the same transaction, so
     that a submission the office is not told of cannot happen."""
-    receipt = await reporting.submit(session, actor, round_id)
+    returned = await review.returned_state(session, round_id, membership.unit_id)
+    receipt = await reporting.submit(
+        session, actor, round_id, returned=returned.state == review.RETURNED
+    )
     summary = await reporting.overview(session, round_id, membership.unit_id)
     await notify_staff_of_submission(
         session, list(staff_ids), membership, summary, receipt, now=now

@@ -146,6 +146,7 @@ class Receipt:
     unanswered: list[int] = field(default_factory=list)
     changes: list[int] = field(default_factory=list)  # tasks changed since the last version
     first: bool = True
+    answers_return: bool = False  # a new version for the office, which had returned the last
 
 
 def is_answered(status: str, text: str) -> bool:
@@ -640,10 +641,13 @@ async def submit(
     *,
     file_name: str = "",
     staff_import: bool = False,
+    returned: bool = False,
 ) -> Receipt:
     """Confirm the unit's report; again after corrections, the version goes up. Each version
     keeps the answers as submitted (storage.services.submitted): the archive prints those.
-    An import (`staff_import`) may also submit into a closed round."""
+    An import (`staff_import`) may also submit into a closed round. When the office has
+    returned the last version (`returned`), submitting makes a new version even unchanged:
+    the unit answers that it checked and stands by its report."""
     now = actor.now
     round_ = await _round(session, round_id, must_be_open=not staff_import)
     summary = await overview(session, round_id, actor.unit_id)
@@ -682,7 +686,7 @@ async def submit(
         await keep(1)
         return Receipt(submission.receipt_no, now, on_time, 1, unanswered, first=True)
     changes = summary.pending_changes
-    if changes:
+    if changes or returned:
         existing.version += 1
         existing.updated_at = now
         existing.contact_id = actor.contact_id
@@ -696,6 +700,7 @@ async def submit(
         unanswered,
         changes,
         first=False,
+        answers_return=returned,
     )
 
 

@@ -10,8 +10,10 @@ import pytest
 from sqlmodel import select
 
 from scheduler import review_notices
+from scheduler.notices import submit_and_tell_staff
 from storage.models import OutboxMessage, ReviewDecision, Round
 from storage.services import audit, review, staff, status
+from storage.services.people import Membership
 from storage.services.reporting import Actor, append_text, submit
 from storage.services.review import ReviewError
 from storage.services.staff import StaffError
@@ -132,3 +134,29 @@ async def test_refusals_change_nothing(sessions):
         assert closed.value.code == "round_closed"
         assert (await session.exec(select(ReviewDecision))).all() == []
         assert await audit.trail(session, action_prefix="review.") == []
+
+
+async def test_after_a_whole_return_submitting_unchanged_is_a_new_version_the_office_hears_of(
+    sessions,
+):
+    async with sessions() as session:
+        world = await _world(session)
+        rid, uid = world.round_id, world.unit_ids[0]
+        await review_notices.return_and_tell(session, ADMIN, rid, uid, "请核实", version=1, now=AT)
+        contact = world.contact(0)
+        membership = Membership(contact.id, uid, "单位1", "单位1", contact.name)
+        later = AT + dt.timedelta(hours=2)
+        receipt, _ = await submit_and_tell_staff(
+            session, _actor(world, later), rid, membership, [ADMIN], now=later
+        )
+        assert (receipt.version, receipt.changes, receipt.answers_return) == (2, [], True)
+        assert (await review.unit_state(session, ADMIN, rid, uid)).state == review.RESUBMITTED
+        [notice] = [
+            m for m in (await session.exec(select(OutboxMessage))).all() if m.chat_id == ADMIN
+        ]
+        assert "第 2 版" in notice.payload["text"] and "退回" in notice.payload["text"]
+        # Without a return in force, submitting unchanged again makes no version.
+        again, _ = await submit_and_tell_staff(
+            session, _actor(world, later), rid, membership, [ADMIN], now=later
+        )
+        assert (again.version, again.answers_return) == (2, False)
