@@ -414,3 +414,56 @@ class CalendarDay(SQLModel, table=True):
     year: int = Field(index=True)
     is_workday: bool
     name: str = ""
+
+
+class Broadcast(SQLModel, table=True):
+    """A notice the office sends to an audience of contacts, maybe asking for 收到.
+
+    `audience` names whom, by ids: all | kind:KIND | plan:ID | late:ROUND_ID | units:ID,ID.
+    The text keeps the staff member's formatting as message entities (never HTML).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default="draft", index=True)  # draft|scheduled|sending|done|cancelled
+    audience: str
+    audience_label: str = ""
+    text: str = ""
+    entities: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attachment_kind: str = ""  # "" | document | photo
+    attachment_file_id: str = ""
+    attachment_name: str = ""
+    attachment_size: int = 0
+    ask_ack: bool = False
+    timezone: str = "Asia/Shanghai"  # the audience plan's zone: office hours, times shown
+    scheduled_at: dt.datetime | None = _when()
+    created_by_user_id: int | None = Field(default=None, sa_type=BigInteger)  # None: CLI
+    created_by_label: str = ""
+    created_at: dt.datetime = _created()
+    confirmed_at: dt.datetime | None = _when()
+    cancelled_at: dt.datetime | None = _when()
+    finished_at: dt.datetime | None = _when()
+    # The staff chat's progress message, edited through the outbox while it sends.
+    progress_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    progress_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    progress_shown: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    progress_at: dt.datetime | None = _when()
+    progress_edits: int = 0
+    reminders: int = 0  # "please confirm" reminders sent to those who had not
+
+
+class BroadcastRecipient(SQLModel, table=True):
+    """One contact a broadcast reaches, and whether they pressed 收到 (once: when, who).
+
+    Contacts sharing a chat (one person for two units) share one message: `outbox_key`.
+    """
+
+    __tablename__ = "broadcast_recipient"
+    __table_args__ = (UniqueConstraint("broadcast_id", "contact_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id")
+    unit_id: int = Field(foreign_key="unit.id")
+    chat_id: int = Field(sa_type=BigInteger)
+    outbox_key: str = Field(index=True)  # the outbox row's dedupe key
+    acked_at: dt.datetime | None = _when()
+    acked_by_user_id: int | None = Field(default=None, sa_type=BigInteger)
