@@ -25,6 +25,7 @@ from ledger.model import Plan
 from ledger.plan_yaml import load_plan
 from ledger.report import load_report
 from ledger.samples import sample_path
+from tests.ledger.shapes import district_docx, district_xlsx
 from tests.ledger.test_form_import import sample_xlsx, seed_like_docx
 
 FUZZ = settings(
@@ -218,4 +219,22 @@ def test_filled_form_reader_raises_only_ledger_error(data: bytes) -> None:
 @FUZZ
 @given(data=damaged(BASE_XLSX, XLSX_TOKENS, XLSX_MAIN))
 def test_plan_xlsx_reader_raises_only_ledger_error(data: bytes) -> None:
+    only_ledger_errors(lambda: read_plan_xlsx(io.BytesIO(data), source="fuzz.xlsx"))
+
+
+SHAPES_FUZZ = settings(FUZZ, max_examples=50)
+SHAPE_DOCX = district_docx()
+SHAPE_XLSX = district_xlsx()
+
+
+@SHAPES_FUZZ
+@given(data=damaged(SHAPE_DOCX, DOCX_TOKENS, DOCX_MAIN))
+def test_other_offices_docx_damaged_raises_only_ledger_error(data: bytes) -> None:
+    """A notice, headings of two levels, no 序号, merged unit cells (tests/ledger/shapes.py)."""
+    only_ledger_errors(lambda: read_plan_docx(io.BytesIO(data), source="fuzz.docx"))
+
+
+@SHAPES_FUZZ
+@given(data=damaged(SHAPE_XLSX, XLSX_TOKENS, "xl/worksheets/sheet1.xml"))
+def test_other_offices_xlsx_damaged_raises_only_ledger_error(data: bytes) -> None:
     only_ledger_errors(lambda: read_plan_xlsx(io.BytesIO(data), source="fuzz.xlsx"))
