@@ -52,9 +52,12 @@ class IsStaff(Filter):
         if user is None:
             return False
         try:
-            return {"staff": await staff.authorize(session, user.id, admin=self.admin)}
+            member = await staff.authorize(session, user.id, admin=self.admin)
         except StaffError:
             return False
+        if not member.name:  # a STAFF_IDS entry has no name: the audit trail takes Telegram's
+            member = await staff.remember_name(session, member, user.full_name)
+        return {"staff": member}
 
 
 def staff_refusal(error: StaffError) -> str:

@@ -79,6 +79,19 @@ async def authorize(
     return _member(row)
 
 
+async def remember_name(session: AsyncSession, member: StaffMember, name: str) -> StaffMember:
+    """Name a staff member who has none yet (a `STAFF_IDS` entry) after their Telegram name,
+    so the audit trail and the people told read a name, not an id. A name given with
+    `taizhang staff add` is never replaced."""
+    name = " ".join(clean_text(name).split())
+    row = await _row(session, member.telegram_user_id) if member.telegram_user_id else None
+    if row is None or row.name or not name:
+        return member
+    row.name = name
+    await session.flush()
+    return _member(row)
+
+
 async def find(session: AsyncSession, telegram_user_id: int) -> StaffMember | None:
     row = await _row(session, telegram_user_id)
     return _member(row) if row else None

@@ -40,6 +40,19 @@ async def test_staff_ids_become_admins_and_leave_when_taken_out(sessions):
         assert await staff.find(session, 602) is not None
 
 
+async def test_a_configured_member_is_named_after_telegram_once_and_a_given_name_kept(sessions):
+    async with sessions() as session:
+        await staff.sync_configured(session, [603])
+        await staff.add_staff(session, 604, "孙主任", staff.VIEWER)
+        configured = await staff.authorize(session, 603)
+        named = await staff.remember_name(session, configured, "张\x00 伟")
+        assert named.name == "张 伟" and named.label == "张 伟"
+        await staff.sync_configured(session, [603])  # a restart keeps it
+        assert (await staff.authorize(session, 603)).name == "张 伟"
+        kept = await staff.remember_name(session, await staff.authorize(session, 604), "Sun")
+        assert kept.name == "孙主任"
+
+
 async def test_removing_a_member_takes_the_rights_away(sessions):
     async with sessions() as session:
         await staff.add_staff(session, 503, "赵", staff.ADMIN)
