@@ -28,7 +28,9 @@ class SendSettings(BaseModel):
     rate_per_second: float = Field(25.0, gt=0)  # global pace of the outbox
     per_chat_interval: float = Field(1.0, ge=0)  # seconds between two messages to one chat
     max_attempts: int = Field(8, ge=1)
-    allow_paid_broadcast: bool = False
+    concurrency: int = Field(8, ge=1, le=1000)  # Bot API calls in flight at once
+    allow_paid_broadcast: bool = False  # paid in Stars: the rate below instead of the one above
+    paid_rate_per_second: float = Field(1000.0, gt=0)  # Telegram's paid broadcast limit
 
 
 class UpdateSettings(BaseModel):

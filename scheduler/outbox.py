@@ -6,16 +6,19 @@ never queues it twice.
 
 The sender claims due rows (PostgreSQL: FOR UPDATE SKIP LOCKED, so instances share the work;
 SQLite: one statement under the database's write lock), marks each one before its call and
-records the outcome after it, one call in flight at a time. It paces itself with a global
-token bucket and a per-chat interval, pauses for a 429's retry_after, retries 5xx and
-time-outs with exponential back-off and jitter, and treats 403 and other 4xx answers as
-final. docs/delivery.md states what this guarantees.
+records the outcome after it, with up to `concurrency` calls in flight (never two to one chat),
+so one slow call holds nobody else back. It paces itself with a global token bucket (a token
+taken before each call starts) and a per-chat interval, pauses every call not yet started for
+a 429's retry_after, retries 5xx and time-outs with exponential back-off and jitter, and
+treats 403 and other 4xx answers as final. docs/delivery.md states what this guarantees.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import heapq
+import itertools
 import json
 import logging
 import math
@@ -184,10 +187,102 @@ class _Claimed:
 
 @dataclass
 class _Outcome:
-    status: str  # sent | retry | failed | rate_limited | lost
+    status: str  # sent | retry | failed | rate_limited | deferred | lost
     error: str = ""
     message_id: int | None = None
     retry_after: float = 0.0
+
+
+class _Signal:
+    """Wakes whoever waits for "something changed" (a row taken, a call done, a stop).
+
+    A waiter takes its future before looking at the state, so a change between the look
+    and the wait is never missed.
+    """
+
+    def __init__(self) -> None:
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def future(self) -> asyncio.Future[None]:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return waiter
+
+    def notify(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+class _Run:
+    """One drain's rows: claimed but not started (per chat, in queue order), and in flight.
+
+    A chat is in `ready` (a heap by the time it may take its next message) exactly when it
+    has rows waiting and no call in flight, so no chat ever has two calls in flight.
+    """
+
+    def __init__(self) -> None:
+        self.queues: dict[int, deque[_Claimed]] = {}
+        self.ready: list[tuple[float, int, int]] = []
+        self.busy: set[int] = set()  # chats with a call in flight
+        self.ids: set[int] = set()  # rows claimed and not yet finished
+        self.pending = 0  # rows claimed, not started
+        self.in_flight = 0
+        self.closed = False
+        self.error: BaseException | None = None
+        self.report = SendReport()
+        self.changed = _Signal()
+        self.dispatch = asyncio.Lock()  # one worker at a time waits for the next row
+        self.pacing = asyncio.Lock()  # and one at a time for the token bucket
+        self._order = itertools.count()
+
+    def add(self, rows: list[_Claimed], chat_free_at: dict[int, float]) -> None:
+        for row in rows:
+            if row.id in self.ids:
+                continue  # our own claim, renewed
+            self.ids.add(row.id)
+            queue = self.queues.setdefault(row.chat_id, deque())
+            if not queue and row.chat_id not in self.busy:
+                ready_at = chat_free_at.get(row.chat_id, 0.0)
+                heapq.heappush(self.ready, (ready_at, next(self._order), row.chat_id))
+            queue.append(row)
+            self.pending += 1
+        self.changed.notify()
+
+    def take(self) -> _Claimed:
+        _, _, chat_id = heapq.heappop(self.ready)
+        queue = self.queues[chat_id]
+        row = queue.popleft()
+        if not queue:
+            del self.queues[chat_id]
+        self.busy.add(chat_id)
+        self.pending -= 1
+        self.in_flight += 1
+        self.changed.notify()
+        return row
+
+    def done(self, row: _Claimed, chat_free_at: dict[int, float]) -> None:
+        self.busy.discard(row.chat_id)
+        self.ids.discard(row.id)
+        self.in_flight -= 1
+        if row.chat_id in self.queues:
+            ready_at = chat_free_at.get(row.chat_id, 0.0)
+            heapq.heappush(self.ready, (ready_at, next(self._order), row.chat_id))
+        self.changed.notify()
+
+    def take_all_pending(self) -> list[_Claimed]:
+        rows = [row for queue in self.queues.values() for row in queue]
+        self.queues.clear()
+        self.ready.clear()
+        self.pending = 0
+        self.ids.difference_update(row.id for row in rows)
+        self.changed.notify()
+        return rows
+
+    @property
+    def idle(self) -> bool:
+        return self.pending == 0 and self.in_flight == 0
 
 
 @dataclass
@@ -196,8 +291,10 @@ class SenderOptions:
     per_chat_interval: float = 1.0
     max_attempts: int = 8
     allow_paid_broadcast: bool = False
+    paid_rate_per_second: float = 1000.0  # the bucket's rate with allow_paid_broadcast
+    concurrency: int = 8  # Bot API calls in flight at once
     burst: int = 2
-    batch_size: int = 50
+    batch_size: int = 50  # rows claimed at a time (at least 4 × concurrency)
     stale_after: float = 300.0  # a row left `sending` this long by a dead sender is retried
     request_timeout: float = 30.0
     backoff_base: float = 2.0
@@ -208,6 +305,17 @@ class SenderOptions:
     def __post_init__(self) -> None:
         if self.request_timeout >= self.stale_after:
             raise ValueError("request_timeout must be shorter than stale_after")
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+
+    @property
+    def rate(self) -> float:
+        """The global pace: the paid broadcast rate when allowed, else `rate_per_second`."""
+        return self.paid_rate_per_second if self.allow_paid_broadcast else self.rate_per_second
+
+    @property
+    def claim_size(self) -> int:
+        return max(self.batch_size, 4 * self.concurrency)
 
 
 class Sender:
@@ -229,10 +337,11 @@ class Sender:
         self.clock = clock or SystemClock()
         self.worker = worker or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self.rng = rng or random.Random()
-        self.bucket = TokenBucket(self.options.rate_per_second, self.options.burst, self.clock)
-        self.paused_until = 0.0  # monotonic; after a 429 nothing goes before this
-        self._chat_free_at: dict[int, float] = {}
+        self.bucket = TokenBucket(self.options.rate, self.options.burst, self.clock)
+        self.paused_until = 0.0  # monotonic; after a 429 no call starts before this
+        self._chat_free_at: dict[int, float] = {}  # monotonic; a chat's next call not before
         self._stopping = False
+        self._run: _Run | None = None
         self._dialect: str | None = None
         self._released_unattempted = False  # done once, at the first drain
 
@@ -247,6 +356,8 @@ class Sender:
             per_chat_interval=send.per_chat_interval,
             max_attempts=send.max_attempts,
             allow_paid_broadcast=send.allow_paid_broadcast,
+            paid_rate_per_second=send.paid_rate_per_second,
+            concurrency=send.concurrency,
             staff_ids=tuple(settings.staff_ids),
             default_language=settings.default_locale,
         )
@@ -255,72 +366,136 @@ class Sender:
     # ------------------------------------------------------------ running
 
     def stop(self) -> None:
-        """Finish the call in flight, give back the rest of the batch, and send no more."""
+        """Finish the calls in flight, give back what is claimed but not started, send no more."""
         self._stopping = True
+        if self._run is not None:
+            self._run.changed.notify()
 
     async def drain(
         self, *, follow_retries: bool = False, max_batches: int = 10_000
     ) -> SendReport:
         """Send everything due now; with `follow_retries`, also wait out back-offs and pauses.
 
-        Waiting goes through the clock, so with a FakeClock it takes no real time.
+        `concurrency` workers send, each one call at a time, while this task claims rows as
+        they run low (at most `max_batches` claims). Waiting goes through the clock, so with
+        a FakeClock it takes no real time.
         """
-        report = SendReport()
         if not self._released_unattempted:
             await self.release_unattempted()
             self._released_unattempted = True
-        for _ in range(max_batches):
-            if self._stopping:
-                break
-            batch = await self._run_batch()
-            report.add(batch)
-            if batch.handled or batch.lost_claims:
+        run = self._run = _Run()
+        workers = [
+            asyncio.create_task(self._work(run), name=f"outbox-sender-{n}")
+            for n in range(self.options.concurrency)
+        ]
+        try:
+            await self._feed(run, follow_retries, max_batches)
+            run.closed = True
+            run.changed.notify()
+            if run.pending:  # stopping, or a worker failed: give back what did not start
+                await self._release(run.take_all_pending())
+            await asyncio.gather(*workers)  # the calls in flight finish and are recorded
+        finally:
+            for task in workers:  # cancelled (the process is going down): stop at once
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            self._run = None
+        if run.error is not None:
+            raise run.error
+        return run.report
+
+    async def _feed(self, run: _Run, follow_retries: bool, max_batches: int) -> None:
+        """Claim due rows whenever fewer than half a claim wait; return when done or told."""
+        claims = 0
+        size = self.options.claim_size
+        while not self._stopping and run.error is None:
+            changed = run.changed.future()
+            pause = self.paused_until - self.clock.monotonic()
+            if pause > 0:  # a 429: what is claimed and not started goes back until then
+                if run.pending:
+                    await self._release(run.take_all_pending())
+                await self._wait(changed, pause)
                 continue
-            if not follow_retries:
-                break
-            wait = await self._seconds_until_next_due()
-            if wait is None:
-                break
-            await self.clock.sleep(max(wait, 0.001))
-        return report
+            if run.pending < size // 2 and claims < max_batches:
+                claims += 1
+                rows = await self._claim(size - run.pending)
+                if rows:
+                    run.add(rows, self._chat_free_at)
+                    self._forget_idle_chats()
+                    continue
+                if run.idle:  # nothing due, nothing waiting, nothing in flight
+                    if not follow_retries:
+                        return
+                    wait = await self._seconds_until_next_due()
+                    if wait is None:
+                        return
+                    await self._wait(changed, max(wait, 0.001))
+                    continue
+            elif run.idle:
+                return  # out of claims
+            await self._wait(changed, None)
 
-    async def _sleep(self, seconds: float) -> None:
-        """Wait, in short steps so that stop() is heard within half a second."""
-        while seconds > 0 and not self._stopping:
-            step = min(seconds, 0.5)
-            await self.clock.sleep(step)
-            seconds -= step
+    async def _work(self, run: _Run) -> None:
+        """One worker: take the next row the pacing allows, send it, record it; repeat."""
+        while True:
+            row = await self._next_row(run)
+            if row is None:
+                return
+            try:
+                outcome = await self._deliver(run, row)
+            except Exception as error:  # the database refused: stop this run, re-raise
+                run.error = run.error or error
+                run.closed = True
+                run.done(row, self._chat_free_at)
+                return
+            self._count(run.report, outcome)
+            run.done(row, self._chat_free_at)
 
-    # ------------------------------------------------------------ one batch
+    async def _next_row(self, run: _Run) -> _Claimed | None:
+        """The next row whose chat is free (its interval passed, no call in flight), once
+        no 429 pause is on. Its chat stays busy until the call is recorded."""
+        async with run.dispatch:
+            while True:
+                changed = run.changed.future()
+                if run.closed or self._stopping:
+                    return None
+                if not run.ready:
+                    await self._wait(changed, None)
+                    continue
+                wait = max(run.ready[0][0], self.paused_until) - self.clock.monotonic()
+                if wait > 0:
+                    await self._wait(changed, wait)
+                    continue
+                return run.take()
 
-    async def _run_batch(self) -> SendReport:
-        report = SendReport()
-        await self._sleep(self.paused_until - self.clock.monotonic())
-        if self._stopping:
-            return report
-        rows = await self._claim()
-        if not rows:
-            return report
-        queues, heap = self._per_chat(rows)
-        while heap and not self._stopping:
-            ready_at, order, chat_id = heapq.heappop(heap)
-            free = max(ready_at, self.bucket.free_at(), self.paused_until)
-            await self._sleep(free - self.clock.monotonic())
-            if self._stopping:
-                break
-            row = queues[chat_id].popleft()
-            outcome = await self._deliver(row)
-            self._count(report, outcome)
-            if outcome.status == "rate_limited":
-                self.paused_until = self.clock.monotonic() + outcome.retry_after
-                break
-            if queues[chat_id]:
-                heapq.heappush(heap, (self._chat_free_at[chat_id], order, chat_id))
-        leftover = [row for queue in queues.values() for row in queue]
-        if leftover:
-            await self._release(leftover)
-        self._forget_idle_chats()
-        return report
+    async def _pace(self, run: _Run, row: _Claimed) -> float | None:
+        """Wait for the token bucket and take a token just before the call starts; None to
+        go. Otherwise the row does not go: a 429 paused everyone (the seconds left), or the
+        sender is stopping (0)."""
+        async with run.pacing:  # one at a time, in the order the rows were taken
+            while True:
+                now = self.clock.monotonic()
+                if self._stopping:
+                    return 0.0
+                if self.paused_until > now:
+                    return self.paused_until - now
+                wait = self.bucket.free_at() - now
+                if wait <= 0:
+                    self.bucket.take()
+                    self._chat_free_at[row.chat_id] = now + self.options.per_chat_interval
+                    return None
+                await self.clock.sleep(wait)  # at most `concurrency` tokens away
+
+    async def _wait(self, changed: asyncio.Future[None], seconds: float | None) -> None:
+        """Until something changes, or `seconds` have passed on the clock."""
+        if seconds is None:
+            await changed
+            return
+        sleep = asyncio.ensure_future(self.clock.sleep(seconds))
+        try:
+            await asyncio.wait((changed, sleep), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleep.cancel()
 
     @staticmethod
     def _count(report: SendReport, outcome: _Outcome) -> None:
@@ -332,20 +507,9 @@ class Sender:
             report.failed += 1
         elif outcome.status == "rate_limited":
             report.rate_limited += 1
-        else:
+        elif outcome.status == "lost":
             report.lost_claims += 1
-
-    def _per_chat(self, rows: list[_Claimed]) -> tuple[dict[int, deque[_Claimed]], list]:
-        """Rows grouped by chat (in queue order) and a heap of chats by when they are free."""
-        queues: dict[int, deque[_Claimed]] = {}
-        for row in rows:
-            queues.setdefault(row.chat_id, deque()).append(row)
-        heap = [
-            (self._chat_free_at.get(chat_id, 0.0), order, chat_id)
-            for order, chat_id in enumerate(queues)
-        ]
-        heapq.heapify(heap)
-        return queues, heap
+        # "deferred": a 429 came while it was being marked; it never went, and waits
 
     def _forget_idle_chats(self) -> None:
         now = self.clock.monotonic()
@@ -354,7 +518,7 @@ class Sender:
 
     # ------------------------------------------------------------ the table
 
-    async def _claim(self) -> list[_Claimed]:
+    async def _claim(self, limit: int) -> list[_Claimed]:
         now = self.clock.now()
         stale = now - dt.timedelta(seconds=self.options.stale_after)
         due = (
@@ -366,7 +530,7 @@ class Sender:
                 )
             )
             .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id)
-            .limit(self.options.batch_size)
+            .limit(limit)
         )
         async with self.sessions() as session:
             if await self._is_postgres(session):
@@ -396,12 +560,12 @@ class Sender:
         return await self._spread_busy_chats(rows)
 
     async def _spread_busy_chats(self, rows: list[_Claimed]) -> list[_Claimed]:
-        """Keep few rows per chat in one batch; the others wait in the table for their turn.
+        """Keep few rows per chat in one claim; the others wait in the table for their turn.
 
-        A chat takes one message per interval, so fifty rows for one staff chat would hold a
-        batch for fifty seconds while everybody else waits.
+        A chat takes one message per interval, so fifty rows for one staff chat would sit
+        claimed for fifty seconds, keeping others' rows out of the claim.
         """
-        seconds = self.options.batch_size / self.options.rate_per_second
+        seconds = self.options.claim_size / self.options.rate
         per_chat = max(1, math.ceil(seconds / max(self.options.per_chat_interval, 1e-9)))
         kept: list[_Claimed] = []
         later: list[tuple[_Claimed, float]] = []
@@ -429,6 +593,8 @@ class Sender:
 
     async def _release(self, rows: list[_Claimed]) -> None:
         """Give back rows claimed but not tried (stopping, or paused by a 429)."""
+        if not rows:
+            return
         not_before = self.clock.now() + dt.timedelta(
             seconds=max(0.0, self.paused_until - self.clock.monotonic())
         )
@@ -502,19 +668,25 @@ class Sender:
 
     # ------------------------------------------------------------ one message
 
-    async def _deliver(self, row: _Claimed) -> _Outcome:
+    async def _deliver(self, run: _Run, row: _Claimed) -> _Outcome:
+        """Mark the row in flight, call, record the outcome; a 429 pauses every later call."""
         if not await self._mark_sending(row):
             return _Outcome("lost")
-        try:
-            method = build_method(
-                row.method, row.payload, self.options.allow_paid_broadcast, chat_id=row.chat_id
-            )
-        except (ValueError, ValidationError) as error:
-            outcome = _Outcome("failed", f"invalid {row.method} payload: {error}"[:1000])
+        held = await self._pace(run, row)
+        if held is not None:  # a 429 came back meanwhile, or stop(): it does not go now
+            outcome = _Outcome("deferred", retry_after=held)
         else:
-            outcome = await self._call(method, row.attempts + 1)
-        self.bucket.take()
-        self._chat_free_at[row.chat_id] = self.clock.monotonic() + self.options.per_chat_interval
+            try:
+                method = build_method(
+                    row.method, row.payload, self.options.allow_paid_broadcast, chat_id=row.chat_id
+                )
+            except (ValueError, ValidationError) as error:
+                outcome = _Outcome("failed", f"invalid {row.method} payload: {error}"[:1000])
+            else:
+                outcome = await self._call(method, row.attempts + 1)
+            if outcome.status == "rate_limited":  # before recording: nothing else may start
+                until = self.clock.monotonic() + outcome.retry_after
+                self.paused_until = max(self.paused_until, until)
         await self._record(row, outcome)
         return outcome
 
@@ -570,11 +742,12 @@ class Sender:
                 values["telegram_message_id"] = outcome.message_id
             elif outcome.status == "failed":
                 values = {"status": FAILED, "last_error": outcome.error, "claimed_by": ""}
-            else:  # retry, or a 429: back in the queue; a 429 does not use up an attempt
+            else:  # retry, a 429 or deferred: back in the queue; only a retry costs an attempt
                 later = now + dt.timedelta(seconds=outcome.retry_after)
                 values = {"status": QUEUED, "next_attempt_at": later, "claimed_by": ""}
-                values["last_error"] = outcome.error[:1000]
-                if outcome.status == "rate_limited":
+                if outcome.status != "deferred":
+                    values["last_error"] = outcome.error[:1000]
+                if outcome.status in ("rate_limited", "deferred"):
                     values["attempts"] = OUTBOX.c.attempts - 1
             await connection.execute(done.values(**values))
             if outcome.status == "failed" and unreachable_error(outcome.error):

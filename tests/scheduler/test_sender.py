@@ -74,8 +74,8 @@ async def test_a_429_pauses_the_sender_for_retry_after_and_loses_nothing(
     users = await started_users(telegram, 8)
     await queue_texts(sessions, users)
     await telegram.client.inject_fault("flood", method="sendMessage", retry_after=7)
-    log = CallLog(clock)
-    report = await make_sender(middleware=log).drain(follow_retries=True)
+    log = CallLog(clock)  # one call in flight: every other call comes after the 429
+    report = await make_sender(middleware=log, concurrency=1).drain(follow_retries=True)
     assert (report.sent, report.rate_limited, report.failed) == (8, 1, 0)
     flooded_at = log.calls[0][0]
     assert all(at >= flooded_at + 7 for at, _, _ in log.calls[1:])  # nothing sent early
@@ -198,12 +198,14 @@ class CrashAfterDelivery(CallLog):
 
 
 async def crashed_mid_batch(sessions, telegram, make_sender, clock: FakeClock) -> list[int]:
-    """Ten messages queued; a sender named "first" claims them all and dies during the fifth
-    call, after Telegram delivered it. Returns the recipients."""
+    """Ten messages queued; a sender named "first" with one call in flight claims them all
+    and dies during the fifth call, after Telegram delivered it. Returns the recipients.
+    (test_sender_concurrency.py crashes one with K calls in flight.)"""
     users = await started_users(telegram, 10)
     await queue_texts(sessions, users)
     crash = CrashAfterDelivery(clock, crash_at=5)
-    first = asyncio.create_task(make_sender(middleware=crash, worker="first").drain())
+    one_in_flight = make_sender(middleware=crash, worker="first", concurrency=1)
+    first = asyncio.create_task(one_in_flight.drain())
     await asyncio.wait_for(crash.delivered.wait(), 10)
     first.cancel()
     with contextlib.suppress(asyncio.CancelledError):
