@@ -1,12 +1,18 @@
 """How fast the outbox sends within Telegram's limits, and how the sweep scales.
 
-    uv run python bench/send_pacing.py [--contacts 2000] [--rate 25] [--postgres]
+    uv run python bench/send_pacing.py [--contacts 2000] [--rate 25] [--latency-ms 200]
+        [--concurrency 8] [--baseline-contacts N] [--hung] [--no-sweep] [--postgres] [--json]
 
 1. Pacing: one message to each of N contacts through the sandbox with Telegram's flood
-   limits switched on (30 messages/s in all, 1/s per chat with a burst of 3). The outbox
-   sender's sustained rate as a fraction of its configured rate (aim ≥ 0.9), the 429s it met
-   (aim 0) and the messages lost (must be 0), beside a naive baseline that fires
-   `asyncio.gather` over every sendMessage and meets 429s, losing what they refused.
+   limits switched on (30 messages/s in all, 1/s per chat with a burst of 3) and every
+   Bot API answer held back `--latency-ms` (Telegram's round trip is 100–300 ms). The outbox
+   sender with `--concurrency` calls in flight: its sustained rate as a fraction of its
+   configured rate (aim ≥ 0.9), the 429s it met (aim 0), the messages lost (must be 0) and
+   sent twice; beside it, in the same run, the one-in-flight sender (concurrency 1, on
+   `--baseline-contacts`, default all N) and a naive `asyncio.gather` over every
+   sendMessage, which meets 429s and loses what they refused.
+   `--hung`: also 200 messages with the first call hung until its 30 s time-out, at both
+   concurrencies: the longest gap between two deliveries (how long the others waited).
 2. The sweep: one reminder sweep over 1,000 and over 10,000 contacts, timed, with its SQL
    statements counted (SQLAlchemy's before_cursor_execute): the count must not grow with the
    number of contacts.
@@ -20,6 +26,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import itertools
+import json
 import sys
 import tempfile
 import time
@@ -53,9 +61,9 @@ PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 # ---------------------------------------------------------------- the sandbox
 
 
-async def start_sandbox(contacts: int) -> tuple[SandboxServer, list[int]]:
+async def start_sandbox(contacts: int, latency: float = 0.0) -> tuple[SandboxServer, list[int]]:
     """A stand-in with Telegram's limits on and N users who have opened the bot."""
-    server = SandboxServer("127.0.0.1", 0, rate_limits=True)
+    server = SandboxServer("127.0.0.1", 0, rate_limits=True, latency=latency)
     await server.start()
     server.register_bot(TOKEN)
     users = [FIRST_USER + n for n in range(contacts)]
@@ -83,11 +91,24 @@ def received(server: SandboxServer, users: list[int], tag: str) -> dict[int, int
 class SendTimes(BaseRequestMiddleware):
     def __init__(self) -> None:
         self.times: list[float] = []
+        self.delivered: list[tuple[float, int]] = []  # (answered at, chat)
+        self.failed_chats: set[int] = set()  # chats a call to failed (time-out, 429, ...)
 
     async def __call__(self, make_request, bot, method):
-        response = await make_request(bot, method)
+        try:
+            response = await make_request(bot, method)
+        except Exception:
+            self.failed_chats.add(getattr(method, "chat_id", 0))
+            raise
         self.times.append(time.monotonic())  # answered: it went through
+        self.delivered.append((self.times[-1], getattr(method, "chat_id", 0)))
         return response
+
+    def longest_wait(self, started: float) -> float:
+        """The longest time, from the start, that no message to a chat whose calls all
+        went well arrived: how long one hung call held everybody else back."""
+        others = sorted(at for at, chat in self.delivered if chat not in self.failed_chats)
+        return max((b - a for a, b in itertools.pairwise([started, *others])), default=0.0)
 
 
 @dataclass
@@ -100,6 +121,7 @@ class PacingResult:
     rate_limited: int
     seconds: float
     sustained: float  # messages a second from the first to the last delivered
+    longest_gap: float = 0.0  # the longest wait for the next delivery (see longest_wait)
 
     def row(self, rate: float | None) -> str:
         fraction = f"{self.sustained / rate:5.2f}" if rate else "    -"
@@ -108,10 +130,34 @@ class PacingResult:
             f"{self.rate_limited:>7}{self.seconds:>9.1f}s{self.sustained:>10.1f}/s{fraction:>10}"
         )
 
+    def to_json(self, rate: float | None) -> dict[str, Any]:
+        return {
+            "contacts": self.contacts,
+            "rate_per_s": round(self.sustained, 2),
+            "rate_fraction": round(self.sustained / rate, 3) if rate else None,
+            "errors_429": self.rate_limited,
+            "lost": self.lost,
+            "duplicated": self.duplicates,
+            "seconds": round(self.seconds, 1),
+            "longest_wait_s": round(self.longest_gap, 2),
+        }
 
-async def outbox_pacing(contacts: int, rate: float, workdir: Path) -> PacingResult:
-    server, users = await start_sandbox(contacts)
-    url = f"sqlite+aiosqlite:///{workdir / 'pacing.db'}"
+
+async def outbox_pacing(
+    contacts: int,
+    rate: float,
+    workdir: Path,
+    *,
+    latency: float = 0.0,
+    concurrency: int = 8,
+    hung: bool = False,
+) -> PacingResult:
+    """The outbox sender sends one message to each of N contacts; with `hung`, the first
+    call hangs until the client's 30 s time-out (the stand-in answers it never)."""
+    server, users = await start_sandbox(contacts, latency)
+    if hung:
+        server.inject_fault("timeout", method="sendMessage", delay=3600)
+    url = f"sqlite+aiosqlite:///{workdir / f'pacing-{uuid.uuid4().hex[:8]}.db'}"
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
@@ -126,7 +172,8 @@ async def outbox_pacing(contacts: int, rate: float, workdir: Path) -> PacingResu
             ]
             await enqueue(session, messages)
             await session.commit()
-        sender = Sender(sessions, bot, SenderOptions(rate_per_second=rate))
+        options = SenderOptions(rate_per_second=rate, concurrency=concurrency)
+        sender = Sender(sessions, bot, options)
         started = time.monotonic()
         report = await sender.drain(follow_retries=True)
         seconds = time.monotonic() - started
@@ -135,11 +182,14 @@ async def outbox_pacing(contacts: int, rate: float, workdir: Path) -> PacingResu
         await bot.session.close()
         await engine.dispose()
         await server.stop()
-    return _result("outbox sender", contacts, counts, report.rate_limited, seconds, times.times)
+    name = f"outbox, {concurrency} in flight" + (", 1 hung" if hung else "")
+    result = _result(name, contacts, counts, report.rate_limited, seconds, times.times)
+    result.longest_gap = times.longest_wait(started)
+    return result
 
 
-async def naive_gather(contacts: int) -> PacingResult:
-    server, users = await start_sandbox(contacts)
+async def naive_gather(contacts: int, latency: float = 0.0) -> PacingResult:
+    server, users = await start_sandbox(contacts, latency)
     bot = make_bot(server)
     times = SendTimes()
     bot.session.middleware(times)
@@ -170,6 +220,7 @@ def _result(
 ) -> PacingResult:
     delivered = sum(1 for count in counts.values() if count)
     duplicates = sum(count - 1 for count in counts.values() if count > 1)
+    times = sorted(times)
     span = times[-1] - times[0] if len(times) > 1 else 0.0
     sustained = (len(times) - 1) / span if span > 0 else float(len(times))
     return PacingResult(
@@ -325,33 +376,81 @@ class temporary_postgres:  # used as `async with temporary_postgres() as url`
 # ---------------------------------------------------------------- main
 
 
-async def main(contacts: int, rate: float, postgres: bool) -> None:
+async def main(args: argparse.Namespace) -> None:
+    contacts, rate, latency = args.contacts, args.rate, args.latency_ms / 1000
+    say = (lambda *_a, **_k: None) if args.json else print
+    out: dict[str, Any] = {
+        "contacts": contacts,
+        "configured_per_s": rate,
+        "latency_ms": args.latency_ms,
+        "concurrency": args.concurrency,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        print(f"1. {contacts} contacts through the sandbox, Telegram's limits on "
-              f"(30/s in all, 1/s a chat); outbox configured at {rate:g}/s\n")  # fmt: skip
-        print(f"{'':<22}{'delivered':>10}{'lost':>7}{'twice':>7}{'429s':>7}{'time':>10}"
-              f"{'sustained':>12}{'of limit':>10}")  # fmt: skip
-        naive = await naive_gather(contacts)
-        print(naive.row(None))
-        paced = await outbox_pacing(contacts, rate, workdir)
-        print(paced.row(rate))
-        print(f"\noutbox: {paced.sustained / rate:.2f} of the configured rate, "
-              f"{paced.rate_limited} 429s, {paced.lost} lost; naive: {naive.rate_limited} "
-              f"429s, {naive.lost} lost\n")  # fmt: skip
-        print("2. one reminder sweep (a reminder day: every late unit's reachable contacts)\n")
-        print(f"{'database':<12}{'contacts':>10}{'queued':>8}{'statements':>12}{'time':>9}"
-              f"{'again: statements':>19}{'time':>9}")  # fmt: skip
-        for result in await sweeps(workdir, postgres):
-            print(f"{result.database:<12}{result.contacts:>10}{result.queued:>8}"
-                  f"{result.statements:>12}{result.seconds:>8.2f}s"
-                  f"{result.again_statements:>19}{result.again_seconds:>8.2f}s")  # fmt: skip
+        say(f"1. {contacts} contacts through the sandbox, Telegram's limits on (30/s in all, "
+            f"1/s a chat), every answer {args.latency_ms:g} ms late; outbox configured at "
+            f"{rate:g}/s\n")  # fmt: skip
+        say(f"{'':<22}{'delivered':>10}{'lost':>7}{'twice':>7}{'429s':>7}{'time':>10}"
+            f"{'sustained':>12}{'of limit':>10}")  # fmt: skip
+        naive = await naive_gather(contacts, latency)
+        say(naive.row(None))
+        paced = await outbox_pacing(
+            contacts, rate, workdir, latency=latency, concurrency=args.concurrency
+        )
+        say(paced.row(rate))
+        baseline = await outbox_pacing(
+            args.baseline_contacts or contacts, rate, workdir, latency=latency, concurrency=1
+        )
+        say(baseline.row(rate))
+        out.update(paced.to_json(rate))
+        out["baseline"] = {"concurrency": 1, **baseline.to_json(rate)}
+        out["speedup"] = round(paced.sustained / baseline.sustained, 2)
+        out["naive"] = naive.to_json(None)
+        say(f"\noutbox: {paced.sustained / rate:.2f} of the configured rate with "
+            f"{args.concurrency} in flight ({paced.rate_limited} 429s, {paced.lost} lost, "
+            f"{paced.duplicates} twice), {baseline.sustained / rate:.2f} with one in flight "
+            f"({out['speedup']:.1f}×); naive: {naive.rate_limited} 429s, "
+            f"{naive.lost} lost\n")  # fmt: skip
+        if args.hung:
+            say("   200 messages, the first call hung until its 30 s time-out:")
+            out["hung"] = {}
+            for concurrency in (args.concurrency, 1):
+                result = await outbox_pacing(
+                    200, rate, workdir, latency=latency, concurrency=concurrency, hung=True
+                )
+                say(f"   {concurrency} in flight: the others waited at most "
+                    f"{result.longest_gap:.2f} s for the next delivery; "
+                    f"{result.delivered} of 200 delivered, "
+                    f"{result.lost} lost, {result.duplicates} twice")  # fmt: skip
+                out["hung"][f"concurrency_{concurrency}"] = result.to_json(rate)
+            say("")
+        if not args.no_sweep:
+            say("2. one reminder sweep (a reminder day: every late unit's reachable contacts)\n")
+            say(f"{'database':<12}{'contacts':>10}{'queued':>8}{'statements':>12}{'time':>9}"
+                f"{'again: statements':>19}{'time':>9}")  # fmt: skip
+            out["sweeps"] = []
+            for result in await sweeps(workdir, args.postgres):
+                say(f"{result.database:<12}{result.contacts:>10}{result.queued:>8}"
+                    f"{result.statements:>12}{result.seconds:>8.2f}s"
+                    f"{result.again_statements:>19}{result.again_seconds:>8.2f}s")  # fmt: skip
+                out["sweeps"].append(vars(result))
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=25.0, help="the outbox's messages/s")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="the stand-in holds every answer this long"
+    )
+    parser.add_argument("--concurrency", type=int, default=8, help="calls in flight at once")
+    parser.add_argument(
+        "--baseline-contacts", type=int, default=0, help="messages for the one-in-flight run"
+    )
+    parser.add_argument("--hung", action="store_true", help="also time one hung call")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the sweep timings")
     parser.add_argument("--postgres", action="store_true", help="also sweep on PostgreSQL")
-    args = parser.parse_args()
-    asyncio.run(main(args.contacts, args.rate, args.postgres))
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    asyncio.run(main(parser.parse_args()))
