@@ -34,6 +34,7 @@ ANSWER_SHOWN = 2500  # characters of an answer shown on the card
 PAGE_SIZE = 8
 RETURNED_MARK = "↩️"
 
+NAMES_BUDGET = 700  # characters of unit names in one list on a staff screen
 STATUS_MARKS = {
     "not_started": "⬜",
     "in_progress": "🟡",
@@ -44,6 +45,21 @@ STATUS_MARKS = {
 
 def esc(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def name_list(names: list[str], budget: int = NAMES_BUDGET) -> str:
+    """Names escaped and joined, cut with "…and N more" once they pass `budget` characters."""
+    separator = _(", ")
+    shown: list[str] = []
+    used = 0
+    for index, name in enumerate(names):
+        name = esc(name)
+        if shown and used + len(name) > budget:
+            more = _(" …and {count} more").format(count=len(names) - index)
+            return separator.join(shown) + more
+        shown.append(name)
+        used += len(name) + len(separator)
+    return separator.join(shown)
 
 
 def status_label(status: str) -> str:

@@ -8,7 +8,7 @@ import datetime as dt
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from handlers.render import esc
+from handlers.render import esc, name_list
 from handlers.staff_callbacks import ReviewAct, UnitView
 from scheduler.review_notices import Told
 from storage.services import review as rv
@@ -65,7 +65,6 @@ def _fit(text: str) -> str:
 
 
 def _names(names: list[str]) -> str:
-    from handlers.render_status import name_list  # render_status draws review labels too
 
     return name_list(names, 600)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from handlers.render import STATUS_MARKS, esc
+from handlers.render import NAMES_BUDGET, STATUS_MARKS, esc, name_list
 from handlers.render_review import review_label
 from handlers.staff_callbacks import NoticeAct, NudgeAct, ReviewAct, StatusView, UnitView
 from ledger.status_chart import ChartData, GroupBar, TaskBar
@@ -19,7 +19,6 @@ from storage.services.staff import StaffMember
 from storage.services.status import RoundChoice, RoundStatus, UnitDetail, UnitStatus
 
 BUDGET = 3900  # characters of a screen, under Telegram's 4096
-NAMES_BUDGET = 700  # characters of unit names per kind on the summary
 UNITS_PAGE = 16
 TASKS_PAGE = 40
 ANSWERS_PAGE = 6
@@ -60,21 +59,6 @@ def group_label(group: str) -> str:
 def _names(units: list[UnitStatus], budget: int) -> str:
     """Short names joined, cut with "…and N more" once they pass `budget` characters."""
     return name_list([unit.label for unit in units], budget)
-
-
-def name_list(names: list[str], budget: int = NAMES_BUDGET) -> str:
-    """Names escaped and joined, cut with "…and N more" once they pass `budget` characters."""
-    separator = _(", ")
-    shown: list[str] = []
-    used = 0
-    for index, name in enumerate(names):
-        name = esc(name)
-        if shown and used + len(name) > budget:
-            more = _(" …and {count} more").format(count=len(names) - index)
-            return separator.join(shown) + more
-        shown.append(name)
-        used += len(name) + len(separator)
-    return separator.join(shown)
 
 
 def _button(text: str, data) -> InlineKeyboardButton:
