@@ -1,8 +1,12 @@
 """The grid both file formats become: rows of cells with their grid column, span and merge
-state, and the body's paragraphs between tables. One reader walks it (rows.py)."""
+state, and the body's paragraphs between tables. One reader walks it (rows.py).
+
+It sits above text.py (clean-up of strings) and below everything else: text.py knows nothing
+of paragraphs, and what joins paragraphs (join_long) lives here beside Para."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -24,6 +28,11 @@ class Para:
     bold_head: str = ""  # leading bold runs, when plain runs follow in the same paragraph
     plain_tail: str = ""  # the plain rest after bold_head
     centered: bool = False
+
+
+def join_long(paras: Iterable[Para]) -> str:
+    """A long field (主要内容, 量化指标, 进展落实情况): one line per real paragraph."""
+    return "\n".join(p.text for p in paras)
 
 
 @dataclass

@@ -7,14 +7,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ledger.errors import LedgerError
-from ledger.form_import.grid import Block, GridCell, GridRow, GridTable, Merge, Para
+from ledger.form_import.grid import (
+    Block,
+    GridCell,
+    GridRow,
+    GridTable,
+    Merge,
+    Para,
+    join_long,
+)
 from ledger.form_import.header import HEADER_HINT, Column, Field, Header, Recogniser
 from ledger.form_import.text import (
     PUNCTUATION,
     RESPONSIBILITY_LABEL,
     deadlines_in_text,
     heading,
-    join_long,
     join_short,
     join_units,
     leading_number,

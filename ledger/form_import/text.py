@@ -6,10 +6,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ledger.form_import.grid import Para
 
 PUNCTUATION = "。；;！!？?：:，,、…．."
 SECTION_HEADING = re.compile(
@@ -51,11 +47,6 @@ def join_short(pieces: Iterable[str]) -> str:
                 joined += "，"
             joined += line
     return joined
-
-
-def join_long(paras: Iterable[Para]) -> str:
-    """A long field (主要内容, 量化指标, 进展落实情况): one line per real paragraph."""
-    return "\n".join(p.text for p in paras)
 
 
 def section_title(text: str) -> str | None:
