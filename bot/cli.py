@@ -273,6 +273,13 @@ def plan_import(
     year: Annotated[
         int | None, typer.Option(help="Year of deadlines written without one (年底前).")
     ] = None,
+    replace_assignments: Annotated[
+        bool,
+        typer.Option(
+            "--replace-assignments",
+            help="Let the import take assignments away (else it lists them and stops).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import or update a plan (safe to repeat; answers already given are kept)."""
@@ -297,19 +304,34 @@ def plan_import(
     _check_reminder_settings(file, plan)
 
     async def work(session):
-        from storage.services.plans import import_plan
+        from storage.services.plans import AssignmentsWouldBeRemoved, import_plan
 
-        result = await import_plan(session, plan)
+        try:  # a dry run works the removals out to list them
+            result = await import_plan(
+                session, plan, replace_assignments=replace_assignments or dry_run
+            )
+        except AssignmentsWouldBeRemoved as err:
+            await session.rollback()
+            return err.result, True
         unknown = [u for u in result.unresolved if u.why == "unknown"]
         if dry_run or (strict and unknown):
             await session.rollback()
-        return result
+        return result, False
 
-    result = run_with_session(work, commit=not dry_run)
+    result, refused = run_with_session(work, commit=not dry_run)
     if as_json:
-        print_json(reading.summary(file, plan, warnings, imported, result, dry_run=dry_run))
+        data = reading.summary(file, plan, warnings, imported, result, dry_run=dry_run)
+        if refused:
+            data["error"] = reading.REFUSED_REMOVALS
+        print_json(data)
     else:
-        _print_import_result(file, result, dry_run)
+        _print_import_result(file, result, dry_run, refused)
+    if refused:
+        raise fail(
+            f"this import would remove the {len(result.assignments_removed)} assignments "
+            "listed above; nothing saved. Load the plan's units directory first if it is "
+            "missing, or import again with --replace-assignments if they should go"
+        )
     if strict and any(u.why == "unknown" for u in result.unresolved):
         raise fail("plan names units that are not in its directory (see above); nothing saved")
 
@@ -329,7 +351,7 @@ def _check_reminder_settings(file: Path, plan) -> None:
             raise fail(f"{file}: {place}: {err}") from None
 
 
-def _print_import_result(file: Path, result, dry_run: bool) -> None:
+def _print_import_result(file: Path, result, dry_run: bool, refused: bool = False) -> None:
     counts = result.counts
     console.print(
         f"{file}: plan [bold]{result.key}[/] — {counts['sections']} sections, "
@@ -359,6 +381,18 @@ def _print_import_result(file: Path, result, dry_run: bool) -> None:
             ),
         ]
         console.print(", ".join(p for p in parts if p))
+    if result.assignments_removed:
+        verb = "would remove" if dry_run or refused else "removed"
+        err_console.print(
+            f"[yellow]assignments this import {verb} ({len(result.assignments_removed)}):[/]",
+            highlight=False,
+        )
+        for removed in result.assignments_removed:
+            err_console.print(f"  {removed}", highlight=False, soft_wrap=True)
+        if dry_run and not refused:
+            err_console.print(
+                "[yellow]importing this file for real needs --replace-assignments[/]"
+            )
     if dry_run:
         console.print("[yellow]dry run: the changes above were not saved[/]")
     _print_unresolved(result.unresolved)

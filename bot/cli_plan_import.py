@@ -6,6 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+REFUSED_REMOVALS = (
+    "this import would remove the assignments in changes.assignments_removed; nothing saved "
+    "(import with --replace-assignments if they should go)"
+)
+
 
 def read_columns_option(columns: str | None, columns_file: Path | None):
     """The ColumnMap of `--columns-file` with `--columns` over it; None when neither is given."""
@@ -106,6 +111,17 @@ def summary(file: Path, plan, warnings, imported, result, *, dry_run: bool) -> d
             "tasks_retired": result.tasks_retired,
             "rounds_created": result.rounds_created,
             "assignments_changed": result.assignments_changed,
+            "assignments_removed": [
+                {
+                    "task": r.task,
+                    "unit": r.unit,
+                    "short_name": r.short_name,
+                    "role": r.role,
+                    "responsibility": r.responsibility,
+                    "why": r.why,
+                }
+                for r in result.assignments_removed
+            ],
         },
     }
 

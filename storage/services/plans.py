@@ -24,7 +24,7 @@ from storage.models import (
     Unit,
 )
 from storage.services.directories import get_directory, ledger_directory, units_by_name
-from storage.services.errors import NotFound
+from storage.services.errors import NotFound, ServiceError
 from storage.types import utcnow
 
 
@@ -41,6 +41,28 @@ class Unresolved:
 
 
 @dataclass
+class RemovedAssignment:
+    """An assignment a re-import would take away: the task, the unit and its role."""
+
+    task: int
+    unit: str
+    short_name: str
+    role: str  # lead | responsible
+    responsibility: str  # the task's 责任单位 text as the new file has it
+    why: str = "not_named"  # not_named | no_directory (the plan's directory is not loaded)
+
+    def __str__(self) -> str:
+        role = "lead" if self.role == lm.Role.LEAD.value else "responsible"
+        if self.why == "no_directory":
+            reason = "the plan's units directory is not loaded"
+        elif self.responsibility:
+            reason = f"the file now says “{self.responsibility}”"
+        else:
+            reason = "the file names no 责任单位"
+        return f"task {self.task}: {self.unit} ({role}); {reason}"
+
+
+@dataclass
 class PlanImportResult:
     key: str
     created: bool = False
@@ -49,6 +71,7 @@ class PlanImportResult:
     tasks_retired: list[int] = field(default_factory=list)
     rounds_created: list[str] = field(default_factory=list)
     assignments_changed: int = 0
+    assignments_removed: list[RemovedAssignment] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -80,11 +103,39 @@ async def get_plan(session: AsyncSession, key: str) -> Plan:
     return plan
 
 
-async def import_plan(session: AsyncSession, source: lm.Plan) -> PlanImportResult:
-    """Create or update the plan in place: tasks are matched by 序号, answers are kept."""
+class AssignmentsWouldBeRemoved(ServiceError):
+    """A re-import would take assignments away and was not told to (replace_assignments).
+
+    The session holds the half-done import and must be rolled back; `result` says what the
+    import would have done, `result.assignments_removed` what it would have taken away.
+    """
+
+    def __init__(self, result: PlanImportResult):
+        self.result = result
+        removed = result.assignments_removed
+        shown = "; ".join(str(r) for r in removed[:3]) + ("; …" if len(removed) > 3 else "")
+        super().__init__(
+            f"plan “{result.key}”: this import would remove {len(removed)} assignments "
+            f"({shown}); nothing saved. If that is intended, import again with "
+            "--replace-assignments"
+        )
+
+
+async def import_plan(
+    session: AsyncSession, source: lm.Plan, *, replace_assignments: bool = False
+) -> PlanImportResult:
+    """Create or update the plan in place: tasks are matched by 序号, answers are kept.
+
+    A file that names no units directory (a Word or Excel form never does) keeps the plan's.
+    Assignments the file's 责任单位 still resolve to are kept as they are; one the new file
+    would take away from a task it still has raises AssignmentsWouldBeRemoved (after the
+    whole import has been worked out, so the error lists every one) unless
+    `replace_assignments`. Tasks the file no longer has are retired with their assignments.
+    """
     result = PlanImportResult(key=source.key, counts=source.counts())
     plan = (await session.exec(select(Plan).where(Plan.key == source.key))).first()
-    directory = await get_directory(session, source.directory) if source.directory else None
+    directory_key = source.directory or (plan.directory_key if plan is not None else "")
+    directory = await get_directory(session, directory_key) if directory_key else None
     header = {
         "title": source.title,
         "subtitle": source.subtitle,
@@ -92,7 +143,7 @@ async def import_plan(session: AsyncSession, source: lm.Plan) -> PlanImportResul
         "issuer": source.issuer,
         "intro": source.intro,
         "layout": source.layout.value,
-        "directory_key": source.directory,
+        "directory_key": directory_key,
         "directory_id": directory.id if directory else None,
         "timezone": source.timezone,
     }
@@ -107,7 +158,11 @@ async def import_plan(session: AsyncSession, source: lm.Plan) -> PlanImportResul
         plan.updated_at = utcnow()
     await _sync_structure(session, plan, source, result)
     result.rounds_created = await _sync_rounds(session, plan, source)
-    result.assignments_changed, result.unresolved = await refresh_assignments(session, plan)
+    result.assignments_changed, result.unresolved = await refresh_assignments(
+        session, plan, removed=result.assignments_removed
+    )
+    if result.assignments_removed and not replace_assignments:
+        raise AssignmentsWouldBeRemoved(result)
     return result
 
 
@@ -277,8 +332,13 @@ async def add_round(session: AsyncSession, plan_key: str, due: dt.date, name: st
     return round_
 
 
-async def refresh_assignments(session: AsyncSession, plan: Plan) -> tuple[int, list[Unresolved]]:
-    """Recompute who answers for each task; rows that stay the same are left untouched."""
+async def refresh_assignments(
+    session: AsyncSession, plan: Plan, *, removed: list[RemovedAssignment] | None = None
+) -> tuple[int, list[Unresolved]]:
+    """Recompute who answers for each task; rows that stay the same are left untouched.
+
+    `removed` collects the assignments taken away from tasks that are not retired.
+    """
     tasks = list(
         (
             await session.exec(
@@ -305,7 +365,9 @@ async def refresh_assignments(session: AsyncSession, plan: Plan) -> tuple[int, l
     for task in tasks:
         wanted, problems = _wanted_assignment(task, directory, units, overrides.get(task.id))
         unresolved.extend(problems)
-        changed += await _sync_assignment(session, task.id, wanted)
+        changed += await _sync_assignment(
+            session, task, wanted, removed, "no_directory" if directory is None else "not_named"
+        )
         _apply(
             task,
             {
@@ -362,8 +424,13 @@ def _override_parse(override: AssignmentOverride):
 
 
 async def _sync_assignment(
-    session: AsyncSession, task_id: int, wanted: list[tuple[int, str]]
+    session: AsyncSession,
+    task: Task,
+    wanted: list[tuple[int, str]],
+    removed: list[RemovedAssignment] | None = None,
+    why: str = "not_named",
 ) -> int:
+    task_id = task.id
     current = {
         a.unit_id: a
         for a in (
@@ -379,6 +446,18 @@ async def _sync_assignment(
         elif _apply(row, {"role": role, "position": position}):
             changed += 1
     for row in current.values():
+        if removed is not None:
+            unit = await session.get(Unit, row.unit_id)
+            removed.append(
+                RemovedAssignment(
+                    task=task.number,
+                    unit=unit.name if unit else str(row.unit_id),
+                    short_name=(unit.short_name or unit.name) if unit else "",
+                    role=row.role,
+                    responsibility=task.responsibility,
+                    why=why,
+                )
+            )
         await session.delete(row)
         changed += 1
     return changed

@@ -105,7 +105,7 @@ async def test_corrected_plan_updates_in_place_and_keeps_progress(sessions):
         responsibility="责任部门：医保局",
     )
     async with sessions() as session:
-        result = await import_plan(session, corrected)
+        result = await import_plan(session, corrected, replace_assignments=True)
         await session.commit()
         assert result.tasks_updated == [3]
         assert result.assignments_changed > 0
