@@ -30,3 +30,17 @@ class ReviewButton(CallbackData, prefix="rv"):
     unit: int
     round: int
     task: int = 0
+
+
+class AckButton(CallbackData, prefix="ak"):
+    """收到 on a broadcast's message: the recipient confirms they received it."""
+
+    b: int
+
+
+class BroadcastButton(CallbackData, prefix="sb"):
+    """Staff, on a broadcast's screens (its progress message too). act: send · now (drop the
+    time) · time (ask for one) · cancel · show · acks · remind · report."""
+
+    act: str
+    b: int
