@@ -183,13 +183,14 @@ class ReviewDecision(SQLModel, table=True):
 
 
 class Contact(SQLModel, table=True):
-    """A person who reports for a unit through Telegram. A unit may have several."""
+    """A person who reports for a unit through Telegram or the web form (a web contact has no
+    Telegram account: `telegram_user_id` and `chat_id` are None). A unit may have several."""
 
     __table_args__ = (UniqueConstraint("unit_id", "telegram_user_id"),)
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
-    telegram_user_id: int = Field(sa_type=BigInteger, index=True)
-    chat_id: int = Field(sa_type=BigInteger)
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
     name: str = ""
     phone: str = ""
     language: str | None = None  # None: follow the language Telegram reports
@@ -211,6 +212,33 @@ class Invite(SQLModel, table=True):
     expires_at: dt.datetime | None = _when()
     revoked_at: dt.datetime | None = _when()
     created_at: dt.datetime = _created()
+    channel: str = "telegram"  # telegram (a /start deep link) | web (a personal web link)
+
+
+class WebLink(SQLModel, table=True):
+    """Whom a web invite is for: a contact already known (a personal link), or, until its
+    first use creates one, a new web contact with this name and phone."""
+
+    __tablename__ = "web_link"
+    invite_id: int = Field(foreign_key="invite.id", primary_key=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    name: str = ""
+    phone: str = ""
+
+
+class WebSession(SQLModel, table=True):
+    """A browser signed in through a web link; the cookie holds the token, this its sha256."""
+
+    __tablename__ = "web_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    invite_id: int | None = Field(default=None, foreign_key="invite.id")
+    created_at: dt.datetime = _created()
+    last_seen_at: dt.datetime = _created()
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    ended_at: dt.datetime | None = _when()
 
 
 class Round(SQLModel, table=True):

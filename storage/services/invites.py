@@ -7,11 +7,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ledger.text import clean_text
-from storage.models import Contact, DialogState, Directory, Invite, Unit, UnitAlias
+from storage.models import Contact, DialogState, Directory, Invite, Unit, UnitAlias, WebSession
 from storage.services.errors import NotFound, ServiceError
 from storage.types import utcnow
 
@@ -104,6 +105,12 @@ async def revoke_invite(session: AsyncSession, invite_id: int, now: dt.datetime 
         raise NotFound(f"no invite {invite_id} (see `taizhang invite list`)")
     if invite.revoked_at is None:
         invite.revoked_at = now or utcnow()
+        # A web link's browsers are signed out with it (a Telegram account stays bound).
+        await session.exec(
+            update(WebSession)
+            .where(WebSession.invite_id == invite.id, WebSession.ended_at.is_(None))
+            .values(ended_at=invite.revoked_at)
+        )
     return invite
 
 
@@ -131,7 +138,11 @@ async def redeem_invite(
     name = " ".join(clean_text(name).split())  # one line, no control characters
     await _check_throttle(session, telegram_user_id, now)
     invite = (
-        await session.exec(select(Invite).where(Invite.token_hash == token_hash(token)))
+        await session.exec(
+            select(Invite).where(
+                Invite.token_hash == token_hash(token), Invite.channel == "telegram"
+            )  # a web link's token opens the web form, never binds a Telegram account
+        )
     ).first()
     if invite is None:
         await _count_bad_token(session, telegram_user_id, now)

@@ -145,6 +145,8 @@ async def change_reachability(
         if contact is None:
             return []
         telegram_user_id = contact.telegram_user_id
+    if telegram_user_id is None:
+        return []  # a web contact: no Telegram account to reach or not
     changed = (
         (
             await session.exec(
