@@ -27,6 +27,7 @@ from bot.cli_review import review_app
 from bot.cli_sandbox import sandbox_command
 from bot.cli_staff import staff_app
 from bot.cli_status import nudge_command, status_command
+from bot.cli_web import web_command
 
 T = TypeVar("T")
 
@@ -58,6 +59,7 @@ app.command("status")(status_command)
 app.command("nudge")(nudge_command)
 app.add_typer(notice_app, name="notice")
 app.add_typer(review_app, name="review")
+app.command("web")(web_command)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -158,7 +160,7 @@ def units_import(
     from ledger.units import load_units
 
     try:
-        source = load_units(file)
+        source = load_units(file, max_bytes=load_settings_or_exit().import_max_bytes)
     except LedgerError as err:
         raise fail(str(err)) from None
     if directory:
@@ -285,17 +287,25 @@ def plan_import(
     """Import or update a plan (safe to repeat; answers already given are kept)."""
     from bot import cli_plan_import as reading
     from ledger.errors import LedgerError
+    from ledger.form_import import FileTooLarge
 
+    settings = load_settings_or_exit()
     try:
         mapping = reading.read_columns_option(columns, columns_file)
         plan, warnings, imported = reading.read_plan(
-            file, key=key, directory=directory, columns=mapping, year=year
+            file,
+            key=key,
+            directory=directory,
+            columns=mapping,
+            year=year,
+            max_bytes=settings.import_max_bytes,
         )
     except LedgerError as err:
         if as_json:
             print_json(reading.refusal(file, err))
             raise typer.Exit(1) from None
-        raise fail(str(err)) from None
+        hint = reading.TOO_LARGE_HINT if isinstance(err, FileTooLarge) else ""
+        raise fail(f"{err}{hint}") from None
     if save_columns and mapping:
         saved = reading.save_columns(file, mapping)
         err_console.print(f"column mapping saved in {saved}", highlight=False)

@@ -12,6 +12,9 @@ REFUSED_REMOVALS = (
 )
 
 
+TOO_LARGE_HINT = " (the limit is the setting IMPORT_MAX_MB)"
+
+
 def read_columns_option(columns: str | None, columns_file: Path | None):
     """The ColumnMap of `--columns-file` with `--columns` over it; None when neither is given."""
     from ledger.form_import import load_columns_file, parse_columns
@@ -30,18 +33,18 @@ def read_plan(
     directory: str | None,
     columns=None,
     year: int | None = None,
+    max_bytes: int | None = None,
 ):
     """(plan, warnings, PlanImport or None for YAML) of a plan file."""
+    from ledger.form_import import MAX_IMPORT_BYTES, read_plan_file
+
+    max_bytes = MAX_IMPORT_BYTES if max_bytes is None else max_bytes
     suffix = file.suffix.lower()
     imported = None
     if suffix in (".yaml", ".yml"):
-        from ledger.plan_yaml import load_plan
-
-        plan, warnings = load_plan(file), []
+        plan, warnings = read_plan_file(file, max_bytes=max_bytes).plan, []
     else:
-        from ledger.form_import import read_plan_file
-
-        imported = read_plan_file(file, columns=columns, year=year)
+        imported = read_plan_file(file, columns=columns, year=year, max_bytes=max_bytes)
         plan, warnings = imported.plan, list(imported.warnings)
     if key:
         plan.key = key

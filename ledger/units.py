@@ -169,16 +169,47 @@ def _clash_message(name: str, first: Unit, second: Unit) -> str:
 # -- reading and writing units files
 
 
-def load_units(path: str | Path) -> UnitDirectory:
-    """Read a units file: CSV when it ends in .csv, YAML otherwise."""
+def load_units(path: str | Path, *, max_bytes: int | None = None) -> UnitDirectory:
+    """Read a units file: CSV when it ends in .csv, YAML otherwise.
+
+    The text may be UTF-8 (with or without BOM), UTF-16 with a BOM (Excel's “Unicode text”),
+    or GB18030/GBK (a CSV saved by Chinese Excel or WPS). A file over `max_bytes` (default
+    the import limit, 20 MB) is refused.
+    """
+    from ledger.form_import.files import MAX_IMPORT_BYTES, FileTooLarge
+
     path = Path(path)
+    limit = MAX_IMPORT_BYTES if max_bytes is None else max_bytes
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        size = path.stat().st_size
+        if size > limit:
+            raise FileTooLarge(size, limit, source=str(path))
+        data = path.read_bytes()
+    except OSError as error:
         raise LedgerError(f"无法读取单位文件：{error}", source=str(path)) from None
+    text = decode_units_text(data, str(path))
     if path.suffix.lower() == ".csv":
         return parse_units_csv(text, source=str(path), key=path.stem)
     return parse_units_yaml(text, source=str(path))
+
+
+def decode_units_text(data: bytes, source: str | None = None) -> str:
+    """The text of a units file: UTF-8 (BOM or not), UTF-16 with a BOM, else GB18030."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise LedgerError(
+        "无法识别文件的文字编码（不是 UTF-8，也不是 GBK/GB18030）：请在 Excel 中“另存为”，"
+        "文件类型选“CSV UTF-8（逗号分隔）(*.csv)”，再导入",
+        source=source,
+    )
 
 
 def parse_units_yaml(text: str, *, source: str | None = None) -> UnitDirectory:
@@ -300,7 +331,11 @@ def parse_units_csv(
     text: str, *, source: str | None = None, key: str = "", title: str = ""
 ) -> UnitDirectory:
     """Read `name,short_name,aliases,kind` rows (aliases separated by | or 、)."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    first_line = text.split("\n", 1)[0]
+    # Excel's “Unicode text” (UTF-16) is tab-separated.
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = next(reader, None)
     if header is None:
         raise LedgerError("单位文件是空的", source=source)

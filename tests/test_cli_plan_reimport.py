@@ -1,4 +1,5 @@
-"""`taizhang plan import` of a file that would take assignments away (issue 13, part 4)."""
+"""`taizhang plan import` of a file that would take assignments away (issue 13, part 4),
+and of a file over the size limit (part 5)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,17 @@ def test_reimport_keeps_assignments_and_refuses_to_drop_them_silently(cli, tmp_p
 
     cli("plan", "import", str(fewer), "--replace-assignments")
     assert shown_units(cli)[3] == ["兴庆区医疗保障局"]
+
+
+def test_a_file_over_import_max_mb_is_refused_by_name(cli, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("IMPORT_MAX_MB", "0.001")  # about 1 KB
+    plan = tmp_path / "big.yaml"
+    plan.write_text(sample_path("xingqing-2023.yaml").read_text(encoding="utf-8"), "utf-8")
+
+    refused = cli("plan", "import", str(plan), ok=False)
+
+    assert refused.exit_code == 1
+    assert f"{plan}: 文件太大" in refused.stderr.replace("\n", "")
+    assert "IMPORT_MAX_MB" in refused.stderr
+    units = cli("units", "import", str(sample_path("xingqing-units.yaml")), ok=False)
+    assert units.exit_code == 1 and "文件太大" in units.stderr

@@ -30,7 +30,14 @@ from ledger.form_import.columns_file import (
     save_columns_file,
 )
 from ledger.form_import.docx_grid import docx_blocks
-from ledger.form_import.files import FileInput, read_bytes, source_name
+from ledger.form_import.files import (
+    MAX_IMPORT_BYTES,
+    FileInput,
+    FileTooLarge,
+    check_size,
+    read_bytes,
+    source_name,
+)
 from ledger.form_import.filled_form import ReportReader
 from ledger.form_import.header import ColumnMap, Field, Recogniser, parse_columns
 from ledger.form_import.preamble import Notice
@@ -44,8 +51,10 @@ from ledger.report import UnitReport, load_report
 # most users of ledger/ never read a form.
 
 __all__ = [
+    "MAX_IMPORT_BYTES",
     "ColumnMap",
     "Field",
+    "FileTooLarge",
     "FormNotRecognised",
     "FormWarning",
     "Notice",
@@ -69,14 +78,16 @@ def read_plan_docx(
     source: str | None = None,
     columns: ColumnMap | None = None,
     year: int | None = None,
+    max_bytes: int | None = MAX_IMPORT_BYTES,
 ) -> PlanImport:
     """The plan in a .docx whose tables are in the fill-form or the division layout.
 
     `columns` is the office's mapping of header words to roles (parse_columns); `year` the
-    year of deadlines written without one, when the title and notice do not say it.
+    year of deadlines written without one, when the title and notice do not say it. A file
+    over `max_bytes` is refused (FileTooLarge) before it is read.
     """
     source = source_name(path_or_stream, source, "<docx>")
-    blocks = docx_blocks(read_bytes(path_or_stream, source), source)
+    blocks = docx_blocks(read_bytes(path_or_stream, source, max_bytes), source)
     return PlanBuilder(source, key, Recogniser(columns or ColumnMap()), year).build(blocks)
 
 
@@ -87,55 +98,69 @@ def read_plan_xlsx(
     source: str | None = None,
     columns: ColumnMap | None = None,
     year: int | None = None,
+    max_bytes: int | None = MAX_IMPORT_BYTES,
 ) -> PlanImport:
     """The plan in the first sheet of an .xlsx that has a recognisable header row."""
     source = source_name(path_or_stream, source, "<xlsx>")
     recogniser = Recogniser(columns or ColumnMap())
-    blocks = xlsx_blocks(read_bytes(path_or_stream, source), source, recogniser)
+    blocks = xlsx_blocks(read_bytes(path_or_stream, source, max_bytes), source, recogniser)
     return PlanBuilder(source, key, recogniser, year).build(blocks)
 
 
 def read_filled_form_docx(
-    path_or_stream: FileInput, plan: Plan, *, source: str | None = None
+    path_or_stream: FileInput,
+    plan: Plan,
+    *,
+    source: str | None = None,
+    max_bytes: int | None = MAX_IMPORT_BYTES,
 ) -> UnitReport:
     """A unit's filled 填报版: the 填报单位 line and every non-blank 进展落实情况 cell."""
     source = source_name(path_or_stream, source, "<docx>")
-    blocks = docx_blocks(read_bytes(path_or_stream, source), source)
+    blocks = docx_blocks(read_bytes(path_or_stream, source, max_bytes), source)
     return ReportReader(source, plan).read(blocks)
 
 
 def read_plan_file(
-    path: Path | str, *, columns: ColumnMap | None = None, year: int | None = None
+    path: Path | str,
+    *,
+    columns: ColumnMap | None = None,
+    year: int | None = None,
+    max_bytes: int | None = MAX_IMPORT_BYTES,
 ) -> PlanImport:
     """A plan from .yaml/.yml, .docx or .xlsx, chosen by the file's suffix.
 
     For a form, the office's saved mapping next to it (FILE.columns.yaml, see
-    columns_file_for) is read first; `columns` is applied over it.
+    columns_file_for) is read first; `columns` is applied over it. A file over `max_bytes`
+    is refused (FileTooLarge).
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
+        check_size(path, str(path), max_bytes)
         return PlanImport(load_plan(path))
     if suffix in (".docx", ".xlsx"):
         saved = columns_file_for(path)
         if saved.is_file():
             columns = load_columns_file(saved).merged(columns)
         reader = read_plan_docx if suffix == ".docx" else read_plan_xlsx
-        return reader(path, columns=columns, year=year)
+        return reader(path, columns=columns, year=year, max_bytes=max_bytes)
     raise LedgerError(
         f"不支持的文件类型“{path.suffix or '（无后缀）'}”：计划可以是 .yaml、.docx 或 .xlsx",
         source=str(path),
     )
 
 
-def read_report_file(path: Path | str, plan: Plan) -> UnitReport:
+def read_report_file(
+    path: Path | str, plan: Plan, *, max_bytes: int | None = MAX_IMPORT_BYTES
+) -> UnitReport:
     """A unit's report from .yaml/.yml (the report format) or a filled .docx form."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
+        check_size(path, str(path), max_bytes)
         return load_report(path)
     if suffix == ".docx":
-        return read_filled_form_docx(path, plan)
+        return read_filled_form_docx(path, plan, max_bytes=max_bytes)
     raise LedgerError(
         f"不支持的文件类型“{path.suffix or '（无后缀）'}”：填报可以是 .yaml 或 .docx",
         source=str(path),

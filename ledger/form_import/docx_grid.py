@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ledger.errors import LedgerError
-from ledger.form_import.files import check_zip
+from ledger.form_import.files import check_zip, open_failure
 from ledger.form_import.grid import (
     Block,
     GridCell,
@@ -38,9 +38,7 @@ def docx_blocks(data: bytes, source: str) -> list[Block]:
 
         body = docx.Document(io.BytesIO(data)).element.body
     except Exception as err:  # python-docx and lxml raise many types on damaged packages
-        raise LedgerError(
-            f"无法打开 Word 文件（文件已损坏或不是 .docx）：{type(err).__name__}", source=source
-        ) from None
+        raise open_failure("Word", ".docx", source, err) from None
     if body is None:
         raise LedgerError("文件中没有找到台账表格", source=source)
     blocks: list[Block] = []

@@ -7,8 +7,7 @@ import io
 import warnings
 from typing import Any
 
-from ledger.errors import LedgerError
-from ledger.form_import.files import check_zip
+from ledger.form_import.files import check_zip, open_failure
 from ledger.form_import.grid import (
     Block,
     GridCell,
@@ -39,9 +38,7 @@ def xlsx_blocks(data: bytes, source: str, recogniser: Recogniser | None = None) 
             workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
         sheets = [_sheet_table(ws) for ws in workbook.worksheets]
     except Exception as err:  # openpyxl and its XML parser raise many types on damaged files
-        raise LedgerError(
-            f"无法打开 Excel 文件（文件已损坏或不是 .xlsx）：{type(err).__name__}", source=source
-        ) from None
+        raise open_failure("Excel", ".xlsx", source, err) from None
     probe = Recogniser(recogniser.mapping)  # looking must not count as reading
     for table in sheets:
         rows = table.rows[:_HEADER_SEARCH_ROWS]
