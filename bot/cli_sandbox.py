@@ -27,6 +27,7 @@ def sandbox_command(
         DEFAULT_DIR
     ),
     reset: Annotated[bool, typer.Option("--reset", help="Start with a fresh database.")] = False,
+    web_port: Annotated[int, typer.Option(help="Port of the web report form.")] = 8082,
 ) -> None:
     """Run the bot against a local Telegram stand-in with a web chat (no Telegram needed)."""
     from bot.cli import console, fail
@@ -35,13 +36,13 @@ def sandbox_command(
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        asyncio.run(_serve(host, port, data_dir))
+        asyncio.run(_serve(host, port, data_dir, web_port))
     except OSError as error:
         raise fail(f"cannot start the sandbox on {host}:{port}: {error.strerror}") from None
     console.print("sandbox stopped")
 
 
-async def _serve(host: str, port: int, data_dir: Path) -> None:
+async def _serve(host: str, port: int, data_dir: Path, web_port: int = 8082) -> None:
     from bot.cli import console
     from sandbox.server import SandboxServer
 
@@ -53,9 +54,19 @@ async def _serve(host: str, port: int, data_dir: Path) -> None:
     _add_people(server)
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    bot = asyncio.create_task(_run_bot(database_url, server.base_url, stop))
+    from bot.web_server import sample_web_link, sandbox_secret
+
+    web = {"port": web_port, "listen_host": host, "base_url": f"http://{host}:{web_port}"}
+    web["secret"] = sandbox_secret(data_dir)
+    bot = asyncio.create_task(_run_bot(database_url, server.base_url, stop, web))
     try:
         _print_welcome(console, server.base_url, seeded)
+        console.print(
+            f"Web report form: [bold cyan]{web['base_url']}/[/] — a 医保局 contact's link: "
+            f"{await sample_web_link(database_url, web['base_url'])}",
+            highlight=False,
+            soft_wrap=True,
+        )
         done, _ = await asyncio.wait(
             {bot, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
         )
@@ -104,7 +115,9 @@ def _add_people(server) -> None:
         )
 
 
-async def _run_bot(database_url: str, api_base: str, stop: asyncio.Event) -> None:
+async def _run_bot(
+    database_url: str, api_base: str, stop: asyncio.Event, web: dict | None = None
+) -> None:
     from bot.runner import run
     from bot.settings import load_settings
     from storage.services.samples import SAMPLE_PEOPLE
@@ -116,6 +129,7 @@ async def _run_bot(database_url: str, api_base: str, stop: asyncio.Event) -> Non
         staff_ids=[p.telegram_user_id for p in SAMPLE_PEOPLE if p.unit is None],
         redis_url="",
         webhook={"url": ""},
+        web=web or {},
     )
     await run(settings, stop, polling_timeout=5)
 

@@ -27,17 +27,23 @@ async def run(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # one line per update is noise
     app = build_app(settings, clock)
-    scheduler = None
+    scheduler = web_form = None
     try:
         await ensure_current(app.engine, settings.effective_database_url)
         await sync_staff(app.sessions, settings.staff_ids)
         await register_commands(app.bot, settings.default_locale, app.sessions)
         scheduler = start_scheduler(app, clock=clock)  # reminders and the outbox sender
+        if settings.web.port:  # the web report form beside the bot (bot/web_server.py)
+            from bot.web_server import start_web
+
+            web_form = await start_web(settings, app.sessions, clock)
         if settings.webhook.url:
             await _serve_webhook(app, stop)
         else:
             await _poll(app, stop, polling_timeout)
     finally:
+        if web_form is not None:
+            await web_form.cleanup()
         if scheduler is not None:
             await stop_scheduler(scheduler)
         await app.close()
