@@ -197,10 +197,25 @@ AllUnitsOption = Annotated[
 DirectoryOption = Annotated[
     str | None, typer.Option("--directory", help="Units directory key (e.g. xingqing).")
 ]
-UsesOption = Annotated[int, typer.Option("--uses", min=1, help="How many people may use it.")]
-ExpiresOption = Annotated[
-    str, typer.Option("--expires", help="Valid for: 14d, 36h, 90m, or never.")
+UsesOption = Annotated[
+    int | None,
+    typer.Option("--uses", min=1, help="How many people (web: browsers) may use it [1; web: 3]."),
 ]
+ExpiresOption = Annotated[
+    str | None,
+    typer.Option("--expires", help="Valid for: 14d, 36h, 90m, or never [14d; web: 30d]."),
+]
+WebOption = Annotated[
+    bool,
+    typer.Option(
+        "--web",
+        help="A personal link to the web report form (WEB__BASE_URL/…) instead of the bot.",
+    ),
+]
+NameOption = Annotated[
+    str, typer.Option("--name", help="With --web: the contact's name (and --phone) for the form.")
+]
+PhoneOption = Annotated[str, typer.Option("--phone", help="With --web: the contact's phone.")]
 QrOption = Annotated[
     Path | None,
     typer.Option("--qr", help="QR code PNG to write (default: invite-<unit>.png here)."),
@@ -224,14 +239,22 @@ def invite_create(
     unit: UnitOption = None,
     all_units: AllUnitsOption = False,
     directory: DirectoryOption = None,
-    uses: UsesOption = 1,
-    expires: ExpiresOption = "14d",
+    uses: UsesOption = None,
+    expires: ExpiresOption = None,
     qr: QrOption = None,
     output: OutputOption = None,
     bot_username: UsernameOption = None,
+    web: WebOption = False,
+    name: NameOption = "",
+    phone: PhoneOption = "",
 ) -> None:
-    """Create an invite link and its QR code (or, with --all-units, a workbook of them)."""
+    """Create an invite link and its QR code (or, with --all-units, a workbook of them);
+    with --web, a personal link to the web report form."""
     cli = _cli()
+    if (name or phone) and not (web and unit):
+        raise cli.fail("--name and --phone are for one unit's --web link", 2)
+    uses = uses or (3 if web else 1)
+    expires = expires or ("30d" if web else "14d")
     if bool(unit) == all_units:
         raise cli.fail("give either --unit NAME or --all-units", 2)
     if all_units and qr:
@@ -242,11 +265,23 @@ def invite_create(
         expires_in = parse_expires(expires)
     except BadExpiry as err:
         raise cli.fail(str(err), 2) from None
-    try:
-        username = find_bot_username(bot_username)
-    except NoUsername as err:
-        raise cli.fail(str(err), 2) from None
-    request = Request(directory, uses, expires_in, username, cli.load_settings_or_exit().zone)
+    settings = cli.load_settings_or_exit()
+    web_base = ""
+    if web:
+        web_base = settings.web.base_url
+        if not web_base:
+            raise cli.fail(
+                "--web links are built from WEB__BASE_URL: set it to the form's public address "
+                "(e.g. https://tz.example.gov.cn)",
+                2,
+            )
+        username = ""
+    else:
+        try:
+            username = find_bot_username(bot_username)
+        except NoUsername as err:
+            raise cli.fail(str(err), 2) from None
+    request = Request(directory, uses, expires_in, username, settings.zone, web_base, name, phone)
     if all_units:
         _create_for_all(request, output or Path("invites.xlsx"))
     else:
@@ -260,10 +295,27 @@ class Request:
     expires_in: dt.timedelta | None
     bot_username: str
     zone: ZoneInfo
+    web_base: str = ""  # a web link's address starts so; "": a Telegram deep link
+    name: str = ""
+    phone: str = ""
+
+    async def create(self, session, unit, **person: str):
+        """(created invite, its link): a web link with `web_base`, else a deep link."""
+        from storage.services.invites import create_invite, deep_link
+        from storage.services.web_access import create_web_invite, web_link
+        from storage.types import utcnow
+
+        if self.web_base:
+            created = await create_web_invite(
+                session, unit, now=utcnow(), uses=self.uses, expires_in=self.expires_in, **person
+            )
+            return created, web_link(self.web_base, created.token)
+        created = await create_invite(session, unit, uses=self.uses, expires_in=self.expires_in)
+        return created, deep_link(self.bot_username, created.token)
 
 
 def _create_for_one(request: Request, name: str, qr: Path | None) -> None:
-    from storage.services.invites import create_invite, deep_link, find_unit
+    from storage.services.invites import find_unit
 
     files: list[PendingFile] = []
 
@@ -271,10 +323,8 @@ def _create_for_one(request: Request, name: str, qr: Path | None) -> None:
         found = await find_unit(session, name, request.directory)
         pending = PendingFile(qr or default_qr_path(found.name))
         pending.check()
-        created = await create_invite(
-            session, found, uses=request.uses, expires_in=request.expires_in
-        )
-        link = deep_link(request.bot_username, created.token)
+        person = {"name": request.name, "phone": request.phone} if request.web_base else {}
+        created, link = await request.create(session, found, **person)
         files.append(pending)
         pending.write(qr_png(link))
         return _describe(created.invite, found, request.zone), link
@@ -301,7 +351,6 @@ def _print_created(row: dict[str, Any], link: str, qr_path: Path) -> None:
 def _create_for_all(request: Request, output: Path) -> None:
     from storage.services.directories import list_units
     from storage.services.errors import NotFound
-    from storage.services.invites import create_invite, deep_link
 
     if output.suffix.lower() != ".xlsx":
         raise _cli().fail(f"-o/--output must be an .xlsx workbook, not {output}", 2)
@@ -312,11 +361,9 @@ def _create_for_all(request: Request, output: Path) -> None:
         rows = []
         for _, unit, _ in await list_units(session, request.directory):
             if unit.active:
-                created = await create_invite(
-                    session, unit, uses=request.uses, expires_in=request.expires_in
-                )
+                created, link = await request.create(session, unit)
                 row = _describe(created.invite, unit, request.zone)
-                row["link"] = deep_link(request.bot_username, created.token)
+                row["link"] = link
                 rows.append(row)
         if not rows:
             where = f"directory {request.directory!r}" if request.directory else "any directory"
@@ -403,6 +450,7 @@ def _describe(invite, unit, zone, now: dt.datetime | None = None) -> dict[str, A
         "revoked_at": invite.revoked_at.isoformat() if invite.revoked_at else None,
         "created_at": invite.created_at.isoformat(),
         "state": invite_state(invite, now or utcnow()),
+        "channel": invite.channel,
     }
 
 
@@ -437,12 +485,13 @@ def invite_list(as_json: JsonOption = False) -> None:
     if not rows:
         cli.console.print("no invites yet (create one with `taizhang invite create --unit …`)")
         return
-    table = Table("id", "unit", "uses", "expires", "state")
+    table = Table("id", "unit", "channel", "uses", "expires", "state")
     for r in rows:
         state = f"[{STATE_STYLES[r['state']]}]{r['state']}[/]"
         table.add_row(
             str(r["id"]),
             r["unit"],
+            r["channel"],
             f"{r['uses']}/{r['max_uses']}",
             r["expires_local"] or "never",
             state,
