@@ -145,6 +145,8 @@ def unit_keyboard(desk: UnitDesk, kind: str, page: int, *, admin: bool) -> Inlin
     if admin:
         data = InviteAct(act="new", unit=desk.unit_id, kind=kind, page=page).pack()
         builder.row(InlineKeyboardButton(text="➕ " + _("New invite link"), callback_data=data))
+        data = InviteAct(act="web", unit=desk.unit_id, kind=kind, page=page).pack()
+        builder.row(InlineKeyboardButton(text="🌐 " + _("Web link"), callback_data=data))
         for invite in desk.active_invites:
             data = InviteAct(
                 act="revoke", unit=desk.unit_id, invite=invite.id, kind=kind, page=page
@@ -156,7 +158,7 @@ def unit_keyboard(desk: UnitDesk, kind: str, page: int, *, admin: bool) -> Inlin
     return builder.as_markup()
 
 
-def created_caption(created: CreatedInvite, link: str, timezone: str) -> str:
+def created_caption(created: CreatedInvite, link: str, timezone: str, *, web: bool = False) -> str:
     expires = created.invite.expires_at
     until = (
         _("valid until {moment}").format(moment=local_time(expires, timezone))
@@ -175,9 +177,19 @@ def created_caption(created: CreatedInvite, link: str, timezone: str) -> str:
         _(
             "Send the link or this QR code to the unit's contact: opening it binds their "
             "Telegram account to the unit. It is shown only now; the bot keeps only its hash."
+        )
+        if not web
+        else _(
+            "Send the link or this QR code to the unit's contact: it opens the unit's report "
+            "form in a phone's browser, no Telegram needed. Keep it private, like a password. "
+            "It is shown only now; the bot keeps only its hash."
         ),
     ]
     return "\n".join(lines)
+
+
+def no_web_address_text() -> str:
+    return _("Web links need the form's public address: the operator sets WEB__BASE_URL.")
 
 
 def revoke_question(desk: UnitDesk, invite_id: int) -> str:

@@ -23,6 +23,7 @@ from storage.services import staff_invites
 from storage.services.errors import NotFound
 from storage.services.invites import deep_link
 from storage.services.staff import StaffError, StaffMember
+from storage.services.web_access import web_link
 
 router = Routes("staff_invite")
 
@@ -104,6 +105,43 @@ async def new_invite(
         query.from_user.id,
         BufferedInputFile(qr_png(link), filename=f"invite-{created.invite.id}.png"),
         caption=render_invite.created_caption(created, link, desk.timezone),
+    )
+    await _edit_desk(query, desk, cb, staff)
+
+
+@router.callback_query(InviteAct.filter(F.act == "web"), IsStaff())
+async def new_web_link(
+    query: CallbackQuery,
+    callback_data: InviteAct,
+    session: AsyncSession,
+    staff: StaffMember,
+    bot: Bot,
+    settings,
+    now,
+) -> None:
+    """A personal link to the web report form (for a contact Telegram cannot reach)."""
+    cb = callback_data
+    base_url = settings.web.base_url
+    if not base_url:
+        await query.answer(render_invite.no_web_address_text(), show_alert=True)
+        return
+    try:
+        created = await staff_invites.create_unit_invite(
+            session, staff, cb.unit, now=now, web=True
+        )
+        desk = await staff_invites.unit_desk(session, staff, cb.unit, now=now)
+    except StaffError as error:
+        await refuse(query, error)
+        return
+    except NotFound:
+        await query.answer(render_invite.unknown_unit_text(), show_alert=True)
+        return
+    link = web_link(base_url, created.token)
+    await query.answer(_("Invite #{id} created").format(id=created.invite.id))
+    await bot.send_photo(
+        query.from_user.id,
+        BufferedInputFile(qr_png(link), filename=f"web-link-{created.invite.id}.png"),
+        caption=render_invite.created_caption(created, link, desk.timezone, web=True),
     )
     await _edit_desk(query, desk, cb, staff)
 

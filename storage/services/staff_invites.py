@@ -19,6 +19,9 @@ from storage.services import audit, staff
 from storage.services.errors import NotFound
 from storage.services.invites import CreatedInvite, create_invite, invite_state, revoke_invite
 from storage.services.staff import StaffMember
+from storage.services.web_access import LINK_LIFETIME as WEB_LINK_LIFETIME
+from storage.services.web_access import LINK_USES as WEB_LINK_USES
+from storage.services.web_access import create_web_invite
 
 KINDS = ("department", "township", "street", "section")  # the order the desk lists them in
 INVITE_USES = 1
@@ -151,13 +154,19 @@ async def create_unit_invite(
     now: dt.datetime,
     uses: int = INVITE_USES,
     expires_in: dt.timedelta | None = INVITE_LIFETIME,
+    web: bool = False,
 ) -> CreatedInvite:
-    """A new invite for the unit (admins only); its token is in the result, and nowhere else."""
+    """A new invite for the unit (admins only); its token is in the result, and nowhere else.
+    `web`: a link to the web report form (WEB_LINK_USES browsers, WEB_LINK_LIFETIME)."""
     member = await staff.authorize(session, who, admin=True)
     unit = await session.get(Unit, unit_id)
     if unit is None or not unit.active:
         raise NotFound(f"no active unit {unit_id}")
-    created = await create_invite(session, unit, uses=uses, expires_in=expires_in, now=now)
+    if web:
+        uses, expires_in = WEB_LINK_USES, WEB_LINK_LIFETIME
+        created = await create_web_invite(session, unit, now=now, uses=uses, expires_in=expires_in)
+    else:
+        created = await create_invite(session, unit, uses=uses, expires_in=expires_in, now=now)
     expires = created.invite.expires_at
     await audit.record(
         session,
@@ -168,6 +177,7 @@ async def create_unit_invite(
             "invite": created.invite.id,
             "uses": uses,
             "expires_at": expires.isoformat() if expires else None,
+            "channel": created.invite.channel,
         },
         now=now,
     )
