@@ -8,7 +8,7 @@ ARG PYTHON_VERSION=3.11
 
 # ---------------------------------------------------------------- build: the locked venv
 FROM python:${PYTHON_VERSION}-slim-bookworm AS build
-COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /usr/local/bin/uv
+COPY --from=ghcr.io/astral-sh/uv:0.13 /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
