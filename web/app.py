@@ -112,12 +112,17 @@ def _static_url(name: str) -> str:
 
 
 async def _page_context(request: web.Request) -> dict:
+    return page_context(request)
+
+
+def page_context(request: web.Request) -> dict:
+    """What every page needs: the words, the language, who is signed in, the CSRF token."""
     return {
         "_": request[GETTEXT],
         "lang": request[LANG],
         "identity": request.get(IDENTITY),
         "csrf": request.get(CSRF, ""),
-        "path": request.path_qs,
+        "path": "/" if request.path.startswith("/l/") else request.path_qs,  # never a token
     }
 
 
@@ -223,11 +228,9 @@ def page_error(request: web.Request, status: int, code: str, **params: object) -
     message = error_text(_, code, **params)
     if wants_json(request):
         return web.json_response({"ok": False, "code": code, "message": message}, status=status)
+    context = {"title": _("That did not work."), "message": message, "code": code}
     return aiohttp_jinja2.render_template(
-        "message.html",
-        request,
-        {"title": _("That did not work."), "message": message, "code": code},
-        status=status,
+        "message.html", request, {**page_context(request), **context}, status=status
     )
 
 
