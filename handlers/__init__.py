@@ -12,6 +12,7 @@ def build_router() -> Router:
         lead,
         report,
         staff_access,
+        staff_broadcast,
         staff_export,
         staff_invite,
         staff_notice,
@@ -20,7 +21,7 @@ def build_router() -> Router:
         start,
     )
 
-    staff = (staff_status, staff_export, staff_review, staff_invite, staff_notice)
+    staff = (staff_status, staff_export, staff_review, staff_invite, staff_notice, staff_broadcast)
     root = Router(name="taizhang")
     # Order matters: specific routers first; staff screens refuse everyone else before the
     # catch-all answers last.

@@ -36,6 +36,7 @@ STAFF_COMMANDS = (
     ("export", N_("Download the ledger, a unit's form or the archive")),
     ("review", N_("Accept or return submitted reports")),
     ("invite", N_("Invite links, contacts and revoking them")),
+    ("broadcast", N_("Send a notice to units, with 收到")),
 )
 
 router = Routes("staff_refusal")

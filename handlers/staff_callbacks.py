@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from scheduler.buttons import BroadcastButton
+
 
 class StatusView(CallbackData, prefix="ss"):
     """The round's status screen. act: show · chart · tasks · pick (choose another round)."""
@@ -73,5 +75,18 @@ class NoticeAct(CallbackData, prefix="sl"):
     round: int
 
 
+class BroadcastPick(CallbackData, prefix="sc"):
+    """Composing a broadcast. act: menu · all · kinds · kind (`v`) · plans · plan (`id`) ·
+    rounds · late (`id`, a round) · units (a page) · toggle (`id`, a unit) · picked · list
+    (recent broadcasts) · ack (`id` the draft, `v` 1 or 0). The draft's own buttons and the
+    progress message's are BroadcastButton (scheduler.buttons: the outbox edits carry them)."""
+
+    act: str
+    id: int = 0
+    v: str = ""
+    page: int = 0
+
+
 STAFF_CALLBACKS = (StatusView, UnitView, NudgeAct, ExportAct, ReviewAct, InviteAct, NoticeAct)
+STAFF_CALLBACKS += (BroadcastPick, BroadcastButton)
 STAFF_PREFIXES = tuple(f"{cls.__prefix__}:" for cls in STAFF_CALLBACKS)

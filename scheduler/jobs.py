@@ -22,6 +22,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from scheduler.broadcasts import PROGRESS_EVERY, progress_job
 from scheduler.clock import Clock, as_clock
 from scheduler.outbox import Sender
 from scheduler.reminders import sweep
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_JOB = "reminder-sweep"
 SEND_JOB = "outbox-sender"
+BROADCAST_JOB = "broadcast-progress"
 SWEEP_EVERY = 300.0  # seconds; reminders are due by the day, within office hours
 SEND_EVERY = 2.0  # seconds between looks at the outbox when idle
 
@@ -80,6 +82,18 @@ def start_scheduler(
         if report.handled:
             log.info("outbox: %s", report)
 
+    async def broadcast_job() -> None:  # the progress messages of broadcasts, via the outbox
+        async with app.sessions() as session:
+            edits = await progress_job(
+                session,
+                now=clock.now(),
+                rate=settings.send.rate_per_second,
+                default_language=settings.default_locale,
+            )
+            await session.commit()
+        if edits:
+            _send_soon(scheduler)
+
     now = dt.datetime.now(settings.zone)
     common = {"coalesce": True, "misfire_grace_time": None, "replace_existing": True}
     scheduler.add_job(
@@ -95,6 +109,14 @@ def start_scheduler(
         IntervalTrigger(seconds=send_every),
         id=SEND_JOB,
         max_instances=2,  # a tick during a long drain returns at once instead of warning
+        next_run_time=now,
+        **common,
+    )
+    scheduler.add_job(
+        broadcast_job,
+        IntervalTrigger(seconds=PROGRESS_EVERY),
+        id=BROADCAST_JOB,
+        max_instances=1,
         next_run_time=now,
         **common,
     )
