@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_broadcast import broadcast_app
 from bot.cli_invite import invite_app
 from bot.cli_ledger import export_command, report_app
 from bot.cli_notice import notice_app
@@ -61,6 +62,7 @@ app.command("nudge")(nudge_command)
 app.add_typer(notice_app, name="notice")
 app.add_typer(review_app, name="review")
 app.command("web")(web_command)
+app.add_typer(broadcast_app, name="broadcast")
 app.command("web")(web_command)
 
 console = Console()
