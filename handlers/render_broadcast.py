@@ -313,6 +313,10 @@ def status_label(status: str) -> str:
     }.get(status, status)
 
 
+def _unit_names(unit: str, names: list[str]) -> str:
+    return "· " + _("{unit}: {names}").format(unit=esc(unit), names=name_list(names, 200))
+
+
 def acks_text(row: Broadcast, units: list[UnitAcks], notice: str = "") -> str:
     done = [u for u in units if u.done]
     waiting = [u for u in units if not u.done]
@@ -322,12 +326,12 @@ def acks_text(row: Broadcast, units: list[UnitAcks], notice: str = "") -> str:
     ]
     if done:
         lines += ["", "✅ " + _("Confirmed:")]
-        lines += [f"· {esc(u.label)}: {name_list(u.acknowledged, 200)}" for u in done]
+        lines += [_unit_names(u.label, u.acknowledged) for u in done]
     if waiting:
         lines += ["", "⏳ " + _("Not yet:")]
         for u in waiting:
             names = u.waiting + [f"{n} ({_('not delivered yet')})" for n in u.not_delivered]
-            lines.append(f"· {esc(u.label)}: {name_list(names, 200)}")
+            lines.append(_unit_names(u.label, names))
     if notice:
         lines += ["", notice]
     text = "\n".join(lines)

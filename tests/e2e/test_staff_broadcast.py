@@ -98,7 +98,7 @@ async def test_compose_preview_confirm_acknowledge_remind_and_report(taizhang):
 
     await press_containing(office, "各单位确认情况")
     acks = text_of(await screen(office, "已确认单位：1 / 2"))
-    assert "医保局：周琪" in acks.replace(": ", "：") and "民政局" in acks
+    assert "医保局：周琪" in acks and "民政局" in acks
     await press_containing(office, "提醒未确认的人（1）")
     await screen(office, "已安排提醒 1 人")
     reminder = await message_with(li, "请确认您已收到办公室的这条通知")
