@@ -112,7 +112,7 @@ def _static_url(name: str) -> str:
 
 
 async def _page_context(request: web.Request) -> dict:
-    return page_context(request)
+    return page_context(request) if GETTEXT in request else {}  # static files: nothing
 
 
 def page_context(request: web.Request) -> dict:

@@ -41,7 +41,6 @@ from web.app import (
 )
 
 STATUSES = [s.value for s in Status]
-STATUS_MARKS = {"not_started": "⬜", "in_progress": "🟡", "done": "✅", "not_applicable": "➖"}
 
 
 def add_routes(app: web.Application) -> None:
@@ -310,7 +309,6 @@ async def overview_page(request: web.Request) -> web.StreamResponse:
             "round": round_,
             "o": summary,
             "returns": returns,
-            "marks": STATUS_MARKS,
             "status_label": lambda s: status_label(request[GETTEXT], s),
             "local_time": lambda m: local_time(m, summary.timezone),
             "is_open": round_.status == "open",
@@ -329,10 +327,12 @@ async def _card_context(request: web.Request, round_: Round, task_id: int) -> di
     returns = await _returns(request, round_.id)
     files = await _files(request, round_.id, task_id)
     summary = request[OVERVIEW]
+    line = next((x for x in summary.lines if x.task_id == card.task_id), None)
     return {
         "round": round_,
         "o": summary,
         "card": card,
+        "title": card.name or (line.title if line else ""),
         "previous": previous,
         "task_returns": returns.task_returns(task_id),
         "whole_returns": returns.whole_returns,

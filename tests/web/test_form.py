@@ -61,7 +61,7 @@ async def test_a_card_saved_as_a_plain_form_and_as_the_autosave(world):
     answer = await saved.json()
     assert saved.status == 200 and answer["version"] >= 1 and answer["status"] == "in_progress"
     overview = await (await client.get(f"/r/{world.round_id}")).text()
-    assert "已答 2" in overview or "2 /" in overview
+    assert "已填 2 /" in overview
 
 
 async def test_a_stale_save_changes_nothing_and_shows_the_answer_as_it_stands(world):
