@@ -22,7 +22,7 @@ broadcast_app = typer.Typer(
 
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
 IdArgument = Annotated[int, typer.Argument(metavar="ID", help="The broadcast's number.")]
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
 
 def _cli():
