@@ -190,3 +190,21 @@ async def _attachments(world):
         return (await session.exec(select(Attachment))).all()
 
     return await world.query(work)
+
+
+async def test_english_is_one_press_away_and_remembered(world):
+    client = await world.signed_in()
+    page = await (await client.get(f"/r/{world.round_id}")).text()
+    assert "台账填报" in page and 'lang="zh-CN"' in page
+    switched = await client.post(
+        "/language", data={"_csrf": csrf_of(page), "language": "en", "next": "/"}
+    )
+    english = await switched.text()
+    assert (
+        'lang="en"' in english and "Task ledger report" in english and "Answered 0 of" in english
+    )
+
+    async def language(session):
+        return (await session.exec(select(Contact.language).where(Contact.language == "en"))).all()
+
+    assert await world.query(language) == ["en"]
