@@ -537,7 +537,9 @@ async def _acks_screen(
     units = await bc.acks_by_unit(session, member, broadcast_id)
     text = render.acks_text(item.broadcast, units, notice)
     markup = render.acks_keyboard(item.broadcast, units)
-    if notice or (isinstance(query.message, Message) and query.message.text.startswith("👥")):
+    if notice or (
+        isinstance(query.message, Message) and (query.message.text or "").startswith("👥")
+    ):
         await _show(query, text, markup)  # the 收到 screen itself, refreshed
     else:
         await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
