@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ledger.model import Status
+from ledger.text import clean_text
 from storage.models import ProgressEntry
 from storage.services import reporting
 from storage.services.reporting import Actor, ReportError
@@ -38,6 +39,22 @@ class Saved:
 
 def _state(entry: ProgressEntry) -> tuple[str, str, str]:
     return entry.status, entry.text, entry.reason
+
+
+def _says_the_same(
+    entry: ProgressEntry, status: str | None, text: str | None, reason: str | None
+) -> bool:
+    """The form shows what is stored already (a save sent twice, from a closing page and
+    again from the reopened one): nothing to overwrite, so no conflict either."""
+    if text is not None and clean_text(text).strip() != entry.text:
+        return False
+    if status is not None and status != entry.status:
+        started = status == Status.NOT_STARTED and entry.status == Status.IN_PROGRESS
+        if not (started and entry.text):
+            return False
+    if entry.status == Status.NOT_APPLICABLE and reason is not None:
+        return clean_text(reason).strip() == entry.reason
+    return True
 
 
 async def save_answer(
@@ -62,7 +79,7 @@ async def save_answer(
     await reporting.card(session, round_id, actor.unit_id, task_id)  # the unit's own task?
     # Held until the transaction ends, so nobody writes between the check and the change.
     entry = await reporting._locked_entry(session, round_id, actor.unit_id, task_id, actor.now)
-    if entry.version != seen_version:
+    if entry.version != seen_version and not _says_the_same(entry, status, text, reason):
         stale = await reporting.stale_view(session, actor, round_id, task_id, seen_version)
         return Saved(
             entry.version,

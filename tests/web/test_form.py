@@ -103,6 +103,12 @@ async def test_a_stale_save_changes_nothing_and_shows_the_answer_as_it_stands(wo
         return entry.text
 
     assert await world.query(text) == "机器人里写的"
+    same = await client.post(  # an old view that says what is stored: no conflict
+        f"/r/{world.round_id}/t/{task}",
+        data={"version": "0", "text": "机器人里写的", "status": "in_progress", "reason": ""},
+        headers={"Accept": "application/json", "X-CSRF-Token": token},
+    )
+    assert same.status == 200 and not (await same.json())["stale"]
 
 
 async def test_not_applicable_needs_a_reason(world):
