@@ -29,7 +29,6 @@ from bot.cli_sandbox import sandbox_command
 from bot.cli_staff import staff_app
 from bot.cli_status import nudge_command, status_command
 from bot.cli_web import web_command
-from bot.cli_web import web_command
 
 T = TypeVar("T")
 
@@ -61,7 +60,6 @@ app.command("status")(status_command)
 app.command("nudge")(nudge_command)
 app.add_typer(notice_app, name="notice")
 app.add_typer(review_app, name="review")
-app.command("web")(web_command)
 app.add_typer(broadcast_app, name="broadcast")
 app.command("web")(web_command)
 

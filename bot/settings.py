@@ -70,34 +70,6 @@ class WebSettings(BaseModel):
         return value
 
 
-class WebSettings(BaseModel):
-    """The web report form (web/, docs/web.md): `taizhang web` serves it, and `taizhang run`
-    too when PORT is set. Links are built from BASE_URL; SECRET signs cookies and CSRF tokens."""
-
-    listen_host: str = "127.0.0.1"
-    port: int | None = Field(None, ge=1, le=65535)
-    base_url: str = ""  # the public address, e.g. https://tz.example.gov.cn (https: Secure)
-    secret: str = ""  # at least 16 characters; changing it signs every browser out
-    max_upload_mb: int = Field(10, ge=1, le=20)  # one evidence file
-    session_idle_days: float = Field(7.0, gt=0)  # a session unused this long ends
-    session_max_days: float = Field(30.0, gt=0)  # and every session ends this long after sign-in
-    trust_forwarded: bool = False  # client address from X-Forwarded-For (behind your own proxy)
-
-    @field_validator("base_url")
-    @classmethod
-    def _web_address(cls, value: str) -> str:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// address")
-        return value.rstrip("/")
-
-    @field_validator("secret")
-    @classmethod
-    def _long_enough(cls, value: str) -> str:
-        if value and len(value) < 16:
-            raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 32`)")
-        return value
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -119,7 +91,6 @@ class Settings(BaseSettings):
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     send: SendSettings = Field(default_factory=SendSettings)
     updates: UpdateSettings = Field(default_factory=UpdateSettings)
-    web: WebSettings = Field(default_factory=WebSettings)
     web: WebSettings = Field(default_factory=WebSettings)
 
     @field_validator("staff_ids", mode="before")
