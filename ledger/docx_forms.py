@@ -32,7 +32,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-import math
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -60,6 +59,7 @@ from ledger.rounddata import (
     clean_text,
     text_lines,
 )
+from ledger.textfit import cell_lines, paragraph_lines
 
 __all__ = [
     "FORM_COLUMNS",
@@ -95,8 +95,13 @@ CELL_MARGIN = 85  # left and right padding of a cell
 
 CELL_SIZE_PT = 10.5  # 五号
 LINE_HEIGHT_PT = 14.0  # cells use this exact line spacing (固定值)
+BODY_HEIGHT_PT = (PAGE_HEIGHT - 2 * MARGIN) / 20  # the text area's height
 # The height a row may take and still fit a page under the repeated header row.
-ROW_LIMIT_PT = (PAGE_HEIGHT - 2 * MARGIN) / 20 - 60
+ROW_LIMIT_PT = BODY_HEIGHT_PT - 60
+# What a table row adds to its lines: the cell's top and bottom padding (28 twips each) and
+# the border between rows.
+ROW_PADDING_PT = 2 * 28 / 20 + 0.5
+CONTINUED = "（续）"  # after a 重点工作 whose rows go on from the page before
 
 UNIT_LINE_GAP = " " * 8
 
@@ -112,6 +117,37 @@ STYLE_CELL_CENTER = "Ledger Cell Center"
 STYLE_FOOTER = "Ledger Footer"
 STYLE_DRAFT = "Ledger Draft Mark"
 DRAFT_COLOUR = "C00000"
+FOOTER_SIZE_PT = 14  # 4号, as 公文 number their pages
+
+
+@dataclass(frozen=True)
+class _Metrics:
+    """A paragraph style's size and its exact line spacing (固定值), in points: every body
+    style has one, so that a page's height does not depend on which fonts are installed and
+    the forms can tell where Word and LibreOffice will break the pages."""
+
+    size: float
+    line: float
+    before: float = 0
+    after: float = 0
+    indent_chars: int = 0
+
+    def height(self, text: str, width_twips: int = TEXT_WIDTH) -> float:
+        width_em = width_twips / 20 / self.size
+        lines = paragraph_lines(text, width_em, self.indent_chars)
+        return self.before + lines * self.line + self.after
+
+
+_METRICS = {
+    STYLE_TITLE: _Metrics(22, 32),
+    STYLE_SUBTITLE: _Metrics(16, 26, after=12),
+    STYLE_INTRO: _Metrics(14, 24, indent_chars=2),
+    STYLE_UNIT_LINE: _Metrics(14, 24, before=12, after=6),
+    STYLE_INFO: _Metrics(12, 20, after=3),
+    STYLE_SECTION: _Metrics(14, 24, before=9, after=6),
+    STYLE_HEADER_CELL: _Metrics(11, 16),
+    STYLE_CELL: _Metrics(CELL_SIZE_PT, LINE_HEIGHT_PT),
+}
 
 
 @dataclass(frozen=True)
@@ -135,9 +171,10 @@ FORM_COLUMNS: dict[Layout, tuple[FormColumn, ...]] = {
     Layout.DIVISION: (
         FormColumn("number", "序号", 1.2, centered=True),
         FormColumn("item", "重点任务", 3.0, centered=True),
-        FormColumn("content", "具体措施", 7.4),
+        FormColumn("content", "具体措施", 7.2),
         FormColumn("responsibility", "责任科室", 2.5, centered=True),
-        FormColumn("due", "完成时限", 2.8, centered=True),
+        # 2023年11月底 on one line, also where LibreOffice prints digits in DejaVu (wide).
+        FormColumn("due", "完成时限", 3.4, centered=True),
         FormColumn("progress", "进展情况", 8.3),
     ),
 }
@@ -290,10 +327,9 @@ def _table_element(widths: list[int]):
     return tbl
 
 
-def _estimated_lines(paragraphs: Sequence[str], width: int) -> int:
-    """An upper bound of the lines a cell needs (every character counted full-width)."""
-    per_line = max(1, int((width - 2 * CELL_MARGIN) / 20 / CELL_SIZE_PT))
-    return sum(max(1, math.ceil(len(p) / per_line)) for p in paragraphs) or 1
+def _estimated_lines(paragraphs: Sequence[str], width: int, size: float = CELL_SIZE_PT) -> int:
+    """The lines a cell `width` twips wide needs for these paragraphs (ledger.textfit)."""
+    return cell_lines(paragraphs, (width - 2 * CELL_MARGIN) / 20 / size)
 
 
 def _fits_page(lines: int) -> bool:
@@ -361,6 +397,7 @@ def _new_document(title: str, author: str) -> Document:
     _add_styles(document)
     _prune_styles(document)
     _add_font_fallbacks(document)
+    _set_language(document)
     _set_page(document)
     props = document.core_properties
     props.title, props.author, props.last_modified_by = title, author, author
@@ -403,22 +440,33 @@ def _set_defaults(document: Document) -> None:
     _set_fonts(normal.element.get_or_add_rPr(), BODY_FONT)
 
 
+def _metrics(name: str) -> dict:
+    m = _METRICS[name]
+    return {
+        "size": m.size,
+        "exact_line": m.line,
+        "before": m.before,
+        "after": m.after,
+        "first_line_chars": m.indent_chars,
+    }
+
+
 def _add_styles(document: Document) -> None:
     center, justify = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY
     title = {"font": TITLE_FONT, "latin": TITLE_FONT, "align": center, "keep_next": True}
-    _add_style(document, STYLE_TITLE, size=22, **title)
-    _add_style(document, STYLE_SUBTITLE, size=16, after=12, **title)
-    _add_style(document, STYLE_INTRO, font=BODY_FONT, size=14, align=justify, first_line_chars=2)
-    _add_style(document, STYLE_UNIT_LINE, font=BODY_FONT, size=14, before=12, after=6)
-    _add_style(document, STYLE_INFO, font=BODY_FONT, size=12, after=3)
-    _add_style(
-        document, STYLE_SECTION, font=HEADING_FONT, size=14, before=9, after=6, keep_next=True
-    )
-    cell = {"font": BODY_FONT, "size": CELL_SIZE_PT, "exact_line": LINE_HEIGHT_PT}
-    _add_style(document, STYLE_HEADER_CELL, font=HEADING_FONT, size=11, align=center)
+    _add_style(document, STYLE_TITLE, **title, **_metrics(STYLE_TITLE))
+    _add_style(document, STYLE_SUBTITLE, **title, **_metrics(STYLE_SUBTITLE))
+    _add_style(document, STYLE_INTRO, font=BODY_FONT, align=justify, **_metrics(STYLE_INTRO))
+    _add_style(document, STYLE_UNIT_LINE, font=BODY_FONT, **_metrics(STYLE_UNIT_LINE))
+    _add_style(document, STYLE_INFO, font=BODY_FONT, **_metrics(STYLE_INFO))
+    section = _metrics(STYLE_SECTION)
+    _add_style(document, STYLE_SECTION, font=HEADING_FONT, keep_next=True, **section)
+    header = _metrics(STYLE_HEADER_CELL)
+    _add_style(document, STYLE_HEADER_CELL, font=HEADING_FONT, align=center, **header)
+    cell = {"font": BODY_FONT, **_metrics(STYLE_CELL)}
     _add_style(document, STYLE_CELL, align=justify, **cell)
     _add_style(document, STYLE_CELL_CENTER, align=center, **cell)
-    _add_style(document, STYLE_FOOTER, font=FALLBACK_FONT, size=12, align=center)
+    _add_style(document, STYLE_FOOTER, font=FALLBACK_FONT, size=FOOTER_SIZE_PT, align=center)
     _add_style(document, STYLE_DRAFT, font=HEADING_FONT, size=14, align=center)
     draft = document.styles[STYLE_DRAFT].font
     draft.bold = True
@@ -453,12 +501,29 @@ def _prune_styles(document: Document) -> None:
                 styles.remove(child)
 
 
+def _set_language(document: Document) -> None:
+    """The document's settings say zh-CN (python-docx's template says ja-JP)."""
+    settings = document.settings.element
+    lang = settings.find(qn("w:themeFontLang"))
+    if lang is None:
+        lang = _el("w:themeFontLang")
+        settings.append(lang)
+    for attr in list(lang.attrib):
+        lang.attrib.pop(attr)
+    lang.set(qn("w:val"), "en-US")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+
 def _add_font_fallbacks(document: Document) -> None:
-    """Name 宋体 as the alternative of the official fonts, for machines without them."""
+    """The font table lists the fonts the forms use, 宋体 as the alternative of the official
+    ones for machines without them; the template's others (ＭＳ 明朝, Calibri …) are dropped."""
     font_table = document.part.part_related_by(
         "http://schemas.openxmlformats.org/officeDocument/2006/relationships/fontTable"
     )
     root = etree.fromstring(font_table.blob)
+    for font in list(root):
+        if font.get(qn("w:name")) != LATIN_FONT:
+            root.remove(font)
     for name in (TITLE_FONT, BODY_FONT, HEADING_FONT, FALLBACK_FONT):
         font = etree.SubElement(root, qn("w:font"), {qn("w:name"): name})
         if name != FALLBACK_FONT:
@@ -480,14 +545,23 @@ def _set_page(document: Document) -> None:
     section.header_distance = section.footer_distance = Twips(567)
     footer = section.footer
     footer.is_linked_to_previous = False
-    p = footer.paragraphs[0]._p
-    p.append(_el("w:pPr"))
-    p.pPr.append(_el("w:pStyle", val=_style_id(document, STYLE_FOOTER)))
+    p = _styled_paragraph(footer.paragraphs[0]._p, _style_id(document, STYLE_FOOTER))
     p.append(_run("— "))
     field_ = _el("w:fldSimple", instr=" PAGE ")
     field_.append(_run("1"))
     p.append(field_)
     p.append(_run(" —"))
+
+
+def _styled_paragraph(p, style_id: str):
+    """The template's header or footer paragraph emptied and given our style alone (its own
+    names a style the forms do not keep, which would win)."""
+    for child in list(p):
+        p.remove(child)
+    ppr = _el("w:pPr")
+    ppr.append(_el("w:pStyle", val=style_id))
+    p.append(ppr)
+    return p
 
 
 def _mark_as_draft(document: Document) -> None:
@@ -496,9 +570,7 @@ def _mark_as_draft(document: Document) -> None:
     for section in document.sections:
         header = section.header
         header.is_linked_to_previous = False
-        p = header.paragraphs[0]._p
-        p.append(_el("w:pPr"))
-        p.pPr.append(_el("w:pStyle", val=style))
+        p = _styled_paragraph(header.paragraphs[0]._p, style)
         p.append(_run(f"【{DRAFT_MARK}】"))
 
 
@@ -506,21 +578,44 @@ def _mark_as_draft(document: Document) -> None:
 # The skeleton: a form built once, filled per unit
 
 
-_MARKER = re.compile(r"<!--tz:(unit|progress|split):(\d+)-->")
+_MARKER = re.compile(r"<!--tz:(unit|progress|split|item):(\d+)-->")
+
+
+@dataclass
+class _ItemRow:
+    """A task row of a 重点工作 merged over several tasks: its cell is decided per render."""
+
+    item: int  # the item's index in the document
+    position: int  # the task's place in the item (0: the cell holding the title)
+    last: bool
+
+
+@dataclass
+class _Layout:
+    """What the pages hold, in order, to tell where they break (see _Skeleton.page_tops):
+    paragraphs of known height, the unit line, tables (their header row's height) and rows."""
+
+    blocks: list[tuple]  # ("para", height, keep_with_next) | ("unit",) | ("table", h) | ("row", n)
+    static_lines: dict[int, int]  # a row's lines without its progress cell (and merged item)
+    item_rows: dict[int, _ItemRow]
+    item_titles: dict[int, list[str]]
+    item_width: int
+    progress_width: int
 
 
 @dataclass
 class _Skeleton:
     """A form rendered once: the package parts, and document.xml cut at the places a unit's
-    data goes — the unit line, each task's progress cell, and whether its row may split —
-    so that rendering a unit joins strings instead of rebuilding XML."""
+    data goes — the unit line, each task's progress cell, whether its row may split, and the
+    重点工作 cell of an item merged over several rows — so that rendering a unit joins strings
+    instead of rebuilding XML."""
 
     members: list[tuple[zipfile.ZipInfo, bytes]]
     document_name: str
     pieces: list[str | tuple[str, int]]  # literal XML, or (marker, task number)
-    static_lines: dict[int, int]
-    progress_width: int
+    layout: _Layout
     cell_style: str
+    center_style: str
     unit_line_style: str
 
     @classmethod
@@ -534,6 +629,9 @@ class _Skeleton:
         return cls(pieces=pieces, **fields)
 
     def render(self, unit_line: str | None, progress: dict[int, list[Segments]]) -> bytes:
+        line = unit_line if unit_line is not None else unit_line_text(None)
+        lines = {n: self._progress_lines(p) for n, p in progress.items() if p}
+        continued = self.page_tops(line, lines)
         out: list[str] = []
         for piece in self.pieces:
             if isinstance(piece, str):
@@ -541,21 +639,109 @@ class _Skeleton:
                 continue
             marker, number = piece
             if marker == "unit":
-                line = unit_line if unit_line is not None else unit_line_text(None)
                 out.append(_paragraph_xml(self.unit_line_style, [(line, False)]))
             elif marker == "progress":
                 paragraphs = progress.get(number) or [[]]
                 out.extend(_paragraph_xml(self.cell_style, p) for p in paragraphs)
-            elif self._row_fits(number, progress.get(number)):
+            elif marker == "item":
+                out.append(self._item_cell(number, number in continued))
+            elif _fits_page(max(self.layout.static_lines.get(number, 1), lines.get(number, 1))):
                 out.append("<w:cantSplit/>")
         return self._package("".join(out).encode("utf-8"))
 
-    def _row_fits(self, number: int, paragraphs: list[Segments] | None) -> bool:
-        lines = self.static_lines.get(number, 1)
-        if paragraphs:
-            texts = ["".join(text for text, _ in segments) for segments in paragraphs]
-            lines = max(lines, _estimated_lines(texts, self.progress_width))
-        return _fits_page(lines)
+    def _progress_lines(self, paragraphs: list[Segments]) -> int:
+        texts = ["".join(text for text, _ in segments) for segments in paragraphs]
+        return _estimated_lines(texts, self.layout.progress_width)
+
+    def page_tops(self, unit_line: str, progress_lines: dict[int, int]) -> set[int]:
+        """The tasks of a merged 重点工作 whose row is the first of its item on a page, other
+        than the item's first: their cell starts again, with the title and （续）.
+
+        The pages are laid out as Word and LibreOffice lay them: paragraphs of exact line
+        spacing, rows that do not split (unless taller than a page) under the header row
+        repeated on every page, a heading kept with its table's first row. Text is measured
+        by ledger.textfit; a merged cell's title makes its item's last row taller when the
+        rows are shorter than the title.
+        """
+        layout = self.layout
+        height = BODY_HEIGHT_PT
+        y = 0.0
+        tops: set[int] = set()
+        kept = 0.0  # headings waiting to go with the next table's first row
+        header = 0.0
+        first_row = False
+        mid_row = False  # a page began inside a row taller than a page
+        segment = 0.0  # height of the item's rows since its cell (re)started
+        for block in layout.blocks:
+            kind = block[0]
+            if kind in ("para", "unit"):
+                if kind == "unit":
+                    h, keep = _METRICS[STYLE_UNIT_LINE].height(unit_line), False
+                else:
+                    h, keep = block[1], block[2]
+                if keep:
+                    kept += h
+                    continue
+                if y + h > height and y > 0:
+                    y = 0.0
+                y += h
+                continue
+            if kind == "table":
+                header, first_row = block[1], True
+                continue
+            number = block[1]
+            lines = max(layout.static_lines.get(number, 1), progress_lines.get(number, 1))
+            h = lines * LINE_HEIGHT_PT + ROW_PADDING_PT
+            item = layout.item_rows.get(number)
+            starts_cell = item is None or item.position == 0
+            if item is not None and item.last:
+                title = self._item_lines(item, continued=False) * LINE_HEIGHT_PT
+                h = max(h, title + ROW_PADDING_PT - segment)
+            if first_row:
+                need = kept + header + min(h, LINE_HEIGHT_PT * 2)
+                if y + need > height and y > 0:
+                    y = 0.0
+                y += kept + header
+                kept, first_row = 0.0, False
+            new_page = False
+            splits = h > height - header  # taller than a page: it starts where it is
+            if y + h > height and (not splits or y + LINE_HEIGHT_PT + ROW_PADDING_PT > height):
+                y, new_page = header, True
+            if (new_page or mid_row) and item is not None and item.position > 0:
+                tops.add(number)
+                starts_cell = True
+            mid_row = False
+            if starts_cell:
+                segment = 0.0
+            y += h
+            segment += h
+            while y > height:  # a row taller than what is left splits onto the next page
+                y = header + (y - height)
+                mid_row = True
+        return tops
+
+    def _item_lines(self, item: _ItemRow, continued: bool) -> int:
+        lines = list(self.layout.item_titles[item.item])
+        if continued and lines:
+            lines[-1] += CONTINUED
+        return _estimated_lines(lines, self.layout.item_width)
+
+    def _item_cell(self, number: int, continued: bool) -> str:
+        """The 重点工作 cell of a row of a merged item: the title where the merge starts (the
+        item's first row, or its first row on a page, with （续）), else covered."""
+        item = self.layout.item_rows[number]
+        width = self.layout.item_width
+        if item.position > 0 and not continued:
+            props = f'<w:tcW w:w="{width}" w:type="dxa"/><w:vMerge/><w:vAlign w:val="center"/>'
+            return f"<w:tc><w:tcPr>{props}</w:tcPr><w:p/></w:tc>"
+        lines = list(self.layout.item_titles[item.item]) or [""]
+        if continued:
+            lines[-1] += CONTINUED
+        paragraphs = "".join(_paragraph_xml(self.center_style, [(t, False)]) for t in lines)
+        # Where the item's last row starts a page, its cell stands alone.
+        restart = "" if item.last and item.position > 0 else '<w:vMerge w:val="restart"/>'
+        props = f'<w:tcW w:w="{width}" w:type="dxa"/>{restart}<w:vAlign w:val="center"/>'
+        return f"<w:tc><w:tcPr>{props}</w:tcPr>{paragraphs}</w:tc>"
 
     def _package(self, document_xml: bytes) -> bytes:
         buffer = io.BytesIO()
@@ -585,27 +771,32 @@ def _build_skeleton(plan: Plan, spec: _FormSpec) -> _Skeleton:
         _mark_as_draft(document)
     body = document.element.body
     sect_pr = body.find(qn("w:sectPr"))
+    blocks: list[tuple] = []
 
-    def add(element):
+    def add(element, style: str | None = None, text: str = ""):
         sect_pr.addprevious(element)
+        if style is not None:  # a paragraph: its height on the page
+            keep = style == STYLE_SECTION
+            blocks.append(("para", _METRICS[style].height(text), keep))
         return element
 
-    sid = {name: _style_id(document, name) for name in (STYLE_TITLE, STYLE_SUBTITLE, STYLE_INTRO)}
-    add(_paragraph(sid[STYLE_TITLE], [(clean_text(spec.title), False)]))
-    if spec.subtitle:
-        add(_paragraph(sid[STYLE_SUBTITLE], [(clean_text(spec.subtitle), False)]))
-    else:  # the title style has no space after; the subtitle's carries it
-        add(_paragraph(sid[STYLE_SUBTITLE]))
+    def para(style: str, text: str = ""):
+        segments = [(text, False)] if text else []
+        return add(_paragraph(_style_id(document, style), segments), style, text)
+
+    para(STYLE_TITLE, clean_text(spec.title))
+    # Without a subtitle its paragraph stays, empty: the title style has no space after.
+    para(STYLE_SUBTITLE, clean_text(spec.subtitle))
     for line in text_lines(spec.intro):
-        add(_paragraph(sid[STYLE_INTRO], [(line, False)]))
+        para(STYLE_INTRO, line)
     unit_style = _style_id(document, STYLE_UNIT_LINE)
     if spec.has_unit_line:
         add(etree.Comment("tz:unit:0"))
-    info_style = _style_id(document, STYLE_INFO)
+        blocks.append(("unit",))
     for line in spec.info_lines:
-        add(_paragraph(info_style, [(clean_text(line), False)]))
+        para(STYLE_INFO, clean_text(line))
     if spec.info_lines:  # room before the first heading
-        add(_paragraph(info_style))
+        para(STYLE_INFO)
 
     builder = _TableBuilder(document, plan.layout)
     for index, section in enumerate(plan.sections):
@@ -613,9 +804,8 @@ def _build_skeleton(plan: Plan, spec: _FormSpec) -> _Skeleton:
         if not items:
             continue
         if section.title:
-            heading = f"{section_numeral(index)}、{clean_text(section.title)}"
-            add(_paragraph(_style_id(document, STYLE_SECTION), [(heading, False)]))
-        add(builder.table(items))
+            para(STYLE_SECTION, f"{section_numeral(index)}、{clean_text(section.title)}")
+        add(builder.table(items, blocks))
 
     buffer = io.BytesIO()
     document.save(buffer)
@@ -625,9 +815,16 @@ def _build_skeleton(plan: Plan, spec: _FormSpec) -> _Skeleton:
         _xml_bytes(document.element).decode("utf-8"),
         members=members,
         document_name=document.part.partname.lstrip("/"),
-        static_lines=builder.static_lines,
-        progress_width=builder.widths[-1],
+        layout=_Layout(
+            blocks=blocks,
+            static_lines=builder.static_lines,
+            item_rows=builder.item_rows,
+            item_titles=builder.item_titles,
+            item_width=builder.widths[builder.item_column],
+            progress_width=builder.widths[-1],
+        ),
         cell_style=builder.cell_style,
+        center_style=builder.center_style,
         unit_line_style=unit_style,
     )
 
@@ -642,33 +839,51 @@ def _selected_items(items: list[Item], tasks: set[int] | None) -> list[tuple[Ite
 
 
 class _TableBuilder:
-    """Builds one 板块's table: the header row, then a row per task, 重点工作 merged."""
+    """Builds one 板块's table: the header row, then a row per task, 重点工作 merged.
+
+    The 重点工作 cell of an item with several tasks is left to each render (a marker): where
+    the item's rows go on over a page break, the page's first row starts the cell again with
+    the title and （续）, since Word repeats the header row but not a merged cell's text.
+    """
 
     def __init__(self, document: Document, layout: Layout):
         self.columns = FORM_COLUMNS[layout]
         self.widths = column_widths(layout)
+        self.item_column = next(i for i, c in enumerate(self.columns) if c.key == "item")
         self.cell_style = _style_id(document, STYLE_CELL)
         self.center_style = _style_id(document, STYLE_CELL_CENTER)
         self.header_style = _style_id(document, STYLE_HEADER_CELL)
         self.static_lines: dict[int, int] = {}
+        self.item_rows: dict[int, _ItemRow] = {}
+        self.item_titles: dict[int, list[str]] = {}
 
-    def table(self, items: list[tuple[Item, list[Task]]]):
-        """The table element, its progress cells and row splitting left to each unit."""
+    def table(self, items: list[tuple[Item, list[Task]]], blocks: list[tuple]):
+        """The table element, its progress cells, row splitting and merged 重点工作 cells left
+        to each unit; `blocks` gets the table's header height and its rows."""
         tbl = _table_element(self.widths)
         header = [
             _cell(w, [_paragraph(self.header_style, [(c.header, False)])])
             for c, w in zip(self.columns, self.widths, strict=True)
         ]
         tbl.append(_row(header, header=True))
+        metrics = _METRICS[STYLE_HEADER_CELL]
+        header_lines = max(
+            _estimated_lines([c.header], w, metrics.size)
+            for c, w in zip(self.columns, self.widths, strict=True)
+        )
+        blocks.append(("table", header_lines * metrics.line + ROW_PADDING_PT))
         for item, tasks in items:
+            key = len(self.item_titles)
+            self.item_titles[key] = text_lines(item.title)
             for position, task in enumerate(tasks):
-                merge = None
                 if len(tasks) > 1:
-                    merge = "restart" if position == 0 else "continue"
-                tbl.append(self._task_row(item, task, merge, first=position == 0))
+                    last = position == len(tasks) - 1
+                    self.item_rows[task.number] = _ItemRow(key, position, last)
+                tbl.append(self._task_row(item, task, merged=len(tasks) > 1))
+                blocks.append(("row", task.number))
         return tbl
 
-    def _task_row(self, item: Item, task: Task, merge: str | None, first: bool):
+    def _task_row(self, item: Item, task: Task, merged: bool):
         cells = []
         lines = 1
         for column, width in zip(self.columns, self.widths, strict=True):
@@ -676,22 +891,25 @@ class _TableBuilder:
                 marker = etree.Comment(f"tz:progress:{task.number}")
                 cells.append(_cell(width, [marker], middle=False))
                 continue
-            paragraphs = self._cell_paragraphs(column.key, item, task, first)
+            if column.key == "item" and merged:
+                cells.append(etree.Comment(f"tz:item:{task.number}"))
+                continue
+            paragraphs = self._cell_paragraphs(column.key, item, task)
             texts = ["".join(t for t, _ in segments) for segments in paragraphs]
             lines = max(lines, _estimated_lines(texts, width))
             style = self.center_style if column.centered else self.cell_style
             elements = [_paragraph(style, segments) for segments in paragraphs]
             middle = column.key not in _LONG_TEXT_COLUMNS
-            cells.append(_cell(width, elements, merge if column.key == "item" else None, middle))
+            cells.append(_cell(width, elements, None, middle))
         self.static_lines[task.number] = lines
         return _row(cells, split_marker=task.number)
 
     @staticmethod
-    def _cell_paragraphs(key: str, item: Item, task: Task, first: bool) -> list[Segments]:
+    def _cell_paragraphs(key: str, item: Item, task: Task) -> list[Segments]:
         if key == "number":
             return [[(str(task.number), False)]]
         if key == "item":
-            return [[(line, False)] for line in text_lines(item.title)] if first else []
+            return [[(line, False)] for line in text_lines(item.title)]
         if key == "content":
             name = [[(line, True)] for line in text_lines(task.name)]
             return name + [[(line, False)] for line in text_lines(task.content)]

@@ -59,6 +59,11 @@ class _Entry:
     h2: tuple[int, str] | None  # (index, title) of the （一）… group
 
 
+# A 重点工作 repeated on the next page with （续） (as taizhang's own forms print it)
+# continues the item.
+_CONTINUED = ("（续）", "(续)", "（续表）")
+
+
 class PlanBuilder:
     def __init__(
         self,
@@ -230,7 +235,9 @@ class PlanBuilder:
             if section_mark != current_section:
                 current, current_section = None, section_mark
             same = current is not None and (
-                row.item_merge is Merge.CONTINUE or not row.item or row.item == current.title
+                row.item_merge is Merge.CONTINUE
+                or not row.item
+                or row.item in (current.title, *(current.title + c for c in _CONTINUED))
             )
             if not same:
                 if not row.item:

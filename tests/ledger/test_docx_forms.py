@@ -142,6 +142,9 @@ def test_seed_text_read_back_matches_task_by_task():
     assert len(complete) == 32
     for number in complete:
         ours_text = squash("".join(cell_text(tc) for tc in ours[number]))
+        # A 重点工作 going on from the page before repeats its title there (issue 13).
+        continued = squash(seed_round().plan.item_of(number).title) + "（续）"
+        ours_text = ours_text.replace(continued, "", 1)
         assert ours_text == squash("".join(seed[number])), number
 
 
@@ -189,9 +192,14 @@ def test_item_cell_spans_its_tasks_in_the_xml():
             assert merges == [None]
             continue
         assert merges[0].get(qn("w:val")) == "restart", item.title
-        assert all(m is not None and m.get(qn("w:val")) in (None, "continue") for m in merges[1:])
         assert cell_text(rows[item.tasks[0].number][1]) == item.title
-        assert all(cell_text(rows[t.number][1]) == "" for t in item.tasks[1:])
+        for task, merge in zip(item.tasks[1:], merges[1:], strict=True):
+            text = cell_text(rows[task.number][1])
+            if text:  # the item's first row on a new page starts the cell again (issue 13)
+                assert text == f"{item.title}（续）"
+                assert merge is None or merge.get(qn("w:val")) == "restart"
+            else:
+                assert merge is not None and merge.get(qn("w:val")) in (None, "continue")
 
 
 def test_page_is_a4_landscape():
