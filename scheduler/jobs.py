@@ -131,11 +131,14 @@ def _send_soon(scheduler: AsyncIOScheduler) -> None:
 
 
 async def stop_scheduler(scheduler: AsyncIOScheduler, *, timeout: float = 10.0) -> None:
-    """Stop the jobs; the sender finishes the calls in flight and gives back the rest."""
-    scheduler.shutdown(wait=False)
+    """Stop the jobs. The sender first: it starts no new call, finishes and records those in
+    flight and gives back the rest, before APScheduler cancels whatever still runs (a call
+    cancelled mid-way would stay marked in flight until `stale_after`)."""
+    scheduler.pause()  # no job starts from now on; the ones running go on
     if isinstance(scheduler, ReminderScheduler):
         scheduler.sender.stop()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 async with scheduler._send_lock:
                     pass
+    scheduler.shutdown(wait=False)

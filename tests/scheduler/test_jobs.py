@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from apscheduler.jobstores.memory import MemoryJobStore
+from sqlmodel import select
 
 from bot.settings import load_settings
 from scheduler.clock import FakeClock
 from scheduler.jobs import SEND_JOB, SWEEP_JOB, start_scheduler, stop_scheduler
+from scheduler.outbox import enqueue
+from storage.models import OutboxMessage
 from tests.scheduler.conftest import aiogram_bot, started_users
 from tests.scheduler.world import build_world
 
@@ -63,3 +68,45 @@ def test_the_bots_own_clock_function_serves_as_the_schedulers_clock() -> None:
     fake = FakeClock(moment)
     assert as_clock(fake) is fake
     assert isinstance(as_clock(None), SystemClock)
+
+
+class HeldCall(BaseRequestMiddleware):
+    """Holds the first sendMessage until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.started, self.release = asyncio.Event(), asyncio.Event()
+
+    async def __call__(self, make_request, bot, method):
+        if method.__api_method__ == "sendMessage":
+            self.started.set()
+            await self.release.wait()
+        return await make_request(bot, method)
+
+
+async def test_stopping_lets_the_call_in_flight_finish_and_be_recorded(
+    sessions, telegram, clock: FakeClock, database_url, make_sender, monkeypatch, tmp_path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (user,) = await started_users(telegram, 1)
+    async with sessions() as session:
+        await enqueue(session, dedupe_key="held", kind="staff_notice", chat_id=user,
+                      payload={"text": "在途"}, now=clock.now())  # fmt: skip
+        await session.commit()
+    held = HeldCall()
+    settings = load_settings(bot_token=telegram.token, telegram_api_base=telegram.base_url,
+                             database_url=database_url)  # fmt: skip
+    app = SimpleNamespace(settings=settings, sessions=sessions, bot=aiogram_bot(telegram))
+    sender = make_sender(middleware=held)
+    scheduler = start_scheduler(app, clock=clock, sweep_every=3600, send_every=0.1, sender=sender)
+    try:
+        await asyncio.wait_for(held.started.wait(), 10)
+        stopping = asyncio.create_task(stop_scheduler(scheduler))
+        await asyncio.sleep(0)  # stop_scheduler runs up to its first wait: the sender is told
+        held.release.set()
+        await asyncio.wait_for(stopping, 10)
+    finally:
+        await app.bot.session.close()
+    async with sessions() as session:
+        row = (await session.exec(select(OutboxMessage))).one()
+    assert row.status == "sent"
+    assert [m["text"] for m in (await telegram.client.read_chat(user)).bot_messages] == ["在途"]
