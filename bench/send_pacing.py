@@ -48,10 +48,11 @@ from sqlalchemy import event  # noqa: E402
 
 from sandbox.server import SandboxServer  # noqa: E402
 from scheduler.clock import FakeClock  # noqa: E402
-from scheduler.outbox import NewMessage, Sender, SenderOptions, enqueue  # noqa: E402
+from scheduler.outbox import Sender, SenderOptions  # noqa: E402
 from scheduler.reminders import sweep  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from storage.services.outbox import NewMessage, enqueue  # noqa: E402
 
 TOKEN = "424242:AAbenchmarkbenchmarkbenchmarkbench1"
 FIRST_USER = 50_000_000

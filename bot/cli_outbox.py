@@ -306,7 +306,7 @@ def outbox_stats_command(as_json: JsonOption = False) -> None:
     """How many messages are queued, being sent, sent and failed, by kind."""
 
     async def work(session):
-        from scheduler.outbox import outbox_stats
+        from storage.services.outbox import outbox_stats
 
         return await outbox_stats(session)
 
@@ -342,7 +342,7 @@ def outbox_list(
         raise _cli().fail("--status must be queued, sending, sent or failed", 2)
 
     async def work(session):
-        from scheduler.outbox import list_outbox
+        from storage.services.outbox import list_outbox
 
         return await list_outbox(session, status=status, kind=kind, limit=limit)
 
@@ -392,7 +392,7 @@ def outbox_retry(
     """Queue failed messages again with fresh attempts (after fixing what made them fail)."""
 
     async def work(session):
-        from scheduler.outbox import retry_failed
+        from storage.services.outbox import retry_failed
 
         return await retry_failed(session, ids or None)
 

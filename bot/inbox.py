@@ -28,8 +28,8 @@ from aiogram.types import Update
 from bot.settings import UpdateSettings
 from locales import N_, gettext_for, language_for
 from scheduler.messages import to_staff
-from scheduler.outbox import enqueue
 from storage.services import updates
+from storage.services.outbox import enqueue
 from storage.services.people import identify, staff_recipients
 from storage.types import utcnow
 

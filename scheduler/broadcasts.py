@@ -27,13 +27,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from locales import N_, gettext_for
 from scheduler.buttons import AckButton, BroadcastButton
-from scheduler.outbox import NewMessage, enqueue
 from scheduler.policy import effective_policy
 from storage.models import Broadcast, Plan
 from storage.services import broadcasts as bc
 from storage.services import staff
 from storage.services.broadcasts import Audience, BroadcastError, Progress, Reached
 from storage.services.calendar import load_work_calendar
+from storage.services.outbox import NewMessage, enqueue
 from storage.services.staff import StaffMember
 
 PROGRESS_EVERY = 3.0  # seconds between edits of a progress message, at least

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 
 from locales import N_, gettext_for
 from scheduler.buttons import ReportButton, SnoozeButton
-from scheduler.outbox import NewMessage
 from scheduler.policy import Escalation, Reminder
+from storage.services.outbox import NewMessage
 from storage.services.people import Reachability
 
 MAX_TEXT = 3800  # under Telegram's 4096, with room for a translation's longer words

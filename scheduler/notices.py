@@ -10,8 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from locales import N_
 from scheduler.messages import reachability_notices, to_staff
-from scheduler.outbox import enqueue
 from storage.services import people, reporting, review
+from storage.services.outbox import enqueue
 from storage.services.people import Membership, Reachability, staff_recipients
 from storage.services.reporting import Actor, Overview, Receipt
 

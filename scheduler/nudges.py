@@ -19,9 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from locales import N_, gettext_for
 from scheduler.buttons import ReportButton
 from scheduler.messages import ALL_ANSWERED, PROGRESS, REPORT_NOW
-from scheduler.outbox import NewMessage, enqueue
 from storage.models import OutboxMessage
 from storage.services import audit, status
+from storage.services.outbox import NewMessage, enqueue
 from storage.services.staff import StaffMember
 from storage.services.status import NudgeContact, NudgePlan, NudgeTarget
 

@@ -1,8 +1,4 @@
-"""The outbox: every message the bot sends on its own is a row first, then a Bot API call.
-
-Queuing is idempotent: a message is inserted only when no row has its dedupe key yet
-(INSERT … ON CONFLICT DO NOTHING), so a repeated sweep, a restart or a second bot instance
-never queues it twice.
+"""The outbox sender: turns the queue's rows (storage.services.outbox) into Bot API calls.
 
 The sender claims due rows (PostgreSQL: FOR UPDATE SKIP LOCKED, so instances share the work;
 SQLite: one statement under the database's write lock), marks each one before its call and
@@ -19,14 +15,12 @@ import asyncio
 import datetime as dt
 import heapq
 import itertools
-import json
 import logging
 import math
 import random
 import socket
 import uuid
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,98 +37,22 @@ from aiogram.exceptions import (
 )
 from aiogram.methods.base import TelegramMethod
 from pydantic import ValidationError
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.clock import Clock, SystemClock
-from storage.models import OutboxMessage
+from storage.services.outbox import (
+    FAILED,
+    IN_FLIGHT,
+    OUTBOX,
+    QUEUED,
+    SENDING,
+    SENT,
+    aware_utc,
+)
 
 log = logging.getLogger(__name__)
-
-OUTBOX = OutboxMessage.__table__
-QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
-IN_FLIGHT = "!"  # appended to claimed_by once the call starts: the row may have been sent
-
-
-# ---------------------------------------------------------------- queuing
-
-
-@dataclass(frozen=True)
-class NewMessage:
-    """A message to queue. `dedupe_key` names it: the same key is never queued twice."""
-
-    dedupe_key: str
-    kind: str  # reminder | escalation | staff_notice | receipt | broadcast
-    chat_id: int
-    payload: dict[str, Any]
-    method: str = "sendMessage"
-    contact_id: int | None = None
-    not_before: dt.datetime | None = None
-
-
-async def enqueue(
-    session: AsyncSession,
-    messages: Sequence[NewMessage] = (),
-    *,
-    now: dt.datetime | None = None,
-    **one: Any,
-) -> int:
-    """Insert the messages whose keys are new, in one statement; returns how many were new.
-
-    Give a list of NewMessage, or one message's fields as keywords
-    (`enqueue(session, dedupe_key=..., kind=..., chat_id=..., payload={...})`). A payload
-    without `chat_id` is sent to the row's chat. The count is read just before inserting, so
-    two sweeps at the same instant may both count a message; the rows are never doubled.
-    The caller commits.
-    """
-    if one:
-        messages = [*messages, NewMessage(**one)]
-    if not messages:
-        return 0
-    now = now or dt.datetime.now(dt.UTC)
-    unique = {m.dedupe_key: m for m in messages}
-    keys = sorted(unique)  # one order for everyone, so concurrent inserts cannot deadlock
-    connection = await session.connection()
-    dialect = connection.dialect.name
-    existing = await _count_existing(connection, dialect, keys)
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(OUTBOX)
-    rows = [_row(unique[key], now) for key in keys]
-    await connection.execute(insert.on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
-    return len(keys) - existing
-
-
-async def _count_existing(connection: Any, dialect: str, keys: list[str]) -> int:
-    """How many of the keys are queued already, with one bound parameter whatever their number."""
-    if dialect == "postgresql":
-        query = text("SELECT count(*) FROM outbox WHERE dedupe_key = ANY(:keys)").bindparams(
-            bindparam("keys", type_=postgresql.ARRAY(OUTBOX.c.dedupe_key.type))
-        )
-        return (await connection.execute(query, {"keys": keys})).scalar_one()
-    query = text(
-        "SELECT count(*) FROM outbox WHERE dedupe_key IN (SELECT value FROM json_each(:keys))"
-    )
-    return (await connection.execute(query, {"keys": json.dumps(keys)})).scalar_one()
-
-
-def _row(message: NewMessage, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "dedupe_key": message.dedupe_key,
-        "kind": message.kind,
-        "chat_id": message.chat_id,
-        "contact_id": message.contact_id,
-        "method": message.method,
-        "payload": message.payload,
-        "status": QUEUED,
-        "attempts": 0,
-        "next_attempt_at": message.not_before or now,
-        "claimed_by": "",
-        "last_error": "",
-        "created_at": now,
-    }
-
 
 # ---------------------------------------------------------------- pacing
 
@@ -659,9 +577,9 @@ class Sender:
                     select(func.min(OUTBOX.c.claimed_at)).where(OUTBOX.c.status == SENDING)
                 )
             ).scalar_one()
-        candidates = [_aware(queued)] if queued else []
+        candidates = [aware_utc(queued)] if queued else []
         if stuck:
-            candidates.append(_aware(stuck) + dt.timedelta(seconds=self.options.stale_after))
+            candidates.append(aware_utc(stuck) + dt.timedelta(seconds=self.options.stale_after))
         if not candidates:
             return None
         return max(0.0, (min(candidates) - self.clock.now()).total_seconds())
@@ -797,85 +715,3 @@ def build_method(
     if allow_paid_broadcast and "allow_paid_broadcast" in fields:
         payload = {**payload, "allow_paid_broadcast": True}
     return cls.model_validate(payload)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """Raw SELECTs of min() skip the column type; SQLite hands back naive UTC."""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-# ---------------------------------------------------------------- looking at the table
-
-
-@dataclass
-class OutboxStats:
-    by_status: dict[str, int]
-    by_kind: dict[str, dict[str, int]]  # kind → status → count
-    oldest_queued: dt.datetime | None
-    next_attempt: dt.datetime | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "by_status": self.by_status,
-            "by_kind": self.by_kind,
-            "oldest_queued": self.oldest_queued.isoformat() if self.oldest_queued else None,
-            "next_attempt": self.next_attempt.isoformat() if self.next_attempt else None,
-        }
-
-
-async def outbox_stats(session: AsyncSession) -> OutboxStats:
-    connection = await session.connection()
-    counts = (
-        await connection.execute(
-            select(OUTBOX.c.kind, OUTBOX.c.status, func.count()).group_by(
-                OUTBOX.c.kind, OUTBOX.c.status
-            )
-        )
-    ).all()
-    by_status = dict.fromkeys((QUEUED, SENDING, SENT, FAILED), 0)
-    by_kind: dict[str, dict[str, int]] = {}
-    for kind, status, count in counts:
-        by_status[status] = by_status.get(status, 0) + count
-        by_kind.setdefault(kind, {})[status] = count
-    queued = (
-        await connection.execute(
-            select(func.min(OUTBOX.c.created_at), func.min(OUTBOX.c.next_attempt_at)).where(
-                OUTBOX.c.status == QUEUED
-            )
-        )
-    ).one()
-    oldest, next_attempt = (_aware(value) if value else None for value in queued)
-    return OutboxStats(by_status, dict(sorted(by_kind.items())), oldest, next_attempt)
-
-
-async def list_outbox(
-    session: AsyncSession,
-    *,
-    status: str | None = None,
-    kind: str | None = None,
-    limit: int = 50,
-) -> list[OutboxMessage]:
-    """The newest rows first, optionally of one status and kind."""
-    query = sqlmodel_select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
-    if status:
-        query = query.where(OutboxMessage.status == status)
-    if kind:
-        query = query.where(OutboxMessage.kind == kind)
-    return list((await session.exec(query)).all())
-
-
-async def retry_failed(
-    session: AsyncSession, ids: Sequence[int] | None = None, *, now: dt.datetime | None = None
-) -> int:
-    """Put failed rows back in the queue with fresh attempts (all of them, or those named)."""
-    query = (
-        update(OUTBOX)
-        .where(OUTBOX.c.status == FAILED)
-        .values(status=QUEUED, attempts=0, next_attempt_at=now or dt.datetime.now(dt.UTC))
-    )
-    if ids is not None:
-        query = query.where(OUTBOX.c.id.in_(list(ids)))
-    result = await (await session.connection()).execute(query)
-    return result.rowcount

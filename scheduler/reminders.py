@@ -25,7 +25,6 @@ from ledger.model import Status
 from ledger.workdays import WorkCalendar
 from scheduler.clock import Clock, SystemClock
 from scheduler.messages import calendar_missing_messages, escalation_messages, reminder_message
-from scheduler.outbox import NewMessage, enqueue
 from scheduler.policy import (
     ContactFacts,
     DayPlan,
@@ -55,6 +54,7 @@ from storage.models import (
 )
 from storage.services.calendar import load_work_calendar
 from storage.services.errors import NotFound
+from storage.services.outbox import NewMessage, enqueue
 from storage.services.people import staff_recipients
 from storage.services.reporting import task_title
 

@@ -18,8 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from locales import N_, gettext_for
 from scheduler.buttons import ReviewButton
-from scheduler.outbox import NewMessage, enqueue
 from storage.services import review
+from storage.services.outbox import NewMessage, enqueue
 from storage.services.review import ContactToTell, Decided
 from storage.services.staff import StaffMember
 

@@ -15,8 +15,8 @@ its messages not yet sent. Its audience is written by ids:
 
 On confirming, each reachable contact of those units becomes a recipient; contacts who share
 a chat (one person for two units) share one message, keyed `broadcast:ID:CHAT` in the outbox.
-The messages are queued by scheduler.broadcasts (the outbox lives there). The text keeps the
-staff member's formatting as message entities: it is never parsed as HTML.
+The messages are queued by scheduler.broadcasts into the outbox (storage.services.outbox).
+The text keeps the staff member's formatting as message entities: it is never parsed as HTML.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,7 +42,7 @@ from storage.models import (
     Task,
     Unit,
 )
-from storage.services import audit, staff
+from storage.services import audit, outbox, staff
 from storage.services.errors import NotFound, ServiceError
 from storage.services.staff import StaffMember
 
@@ -51,9 +51,7 @@ KINDS = ("department", "township", "street", "section")
 TEXT_LIMIT = 4096  # Telegram: a message's text, in UTF-16 code units
 CAPTION_LIMIT = 1024  # a document's or photo's caption
 FILE_LIMIT = 50 * 1024 * 1024  # bots send files up to 50 MB
-WITHDRAWN = "withdrawn"  # the outbox status of a message a cancel took back
 OUTBOX_PREFIX = "broadcast:"
-IN_FLIGHT_MARK = "!"  # scheduler.outbox marks a claimed row in flight with it (claimed_by)
 
 # Why a message could not be delivered, from the outbox's last error.
 BLOCKED, DEACTIVATED, CHAT_NOT_FOUND, UNREACHABLE, OTHER = (
@@ -584,22 +582,7 @@ async def cancel(
         return Cancelled(row, 0, already=True)
     if row.status == DONE:
         raise BroadcastError("finished", f"broadcast {broadcast_id} was already sent")
-    outbox = OutboxMessage.__table__
-    withdrawn = await (await session.connection()).execute(
-        update(outbox)
-        .where(
-            outbox.c.dedupe_key.in_(_ours(broadcast_id)),
-            or_(
-                outbox.c.status == "queued",
-                and_(
-                    outbox.c.status == "sending",
-                    outbox.c.claimed_by.not_like(f"%{IN_FLIGHT_MARK}"),
-                ),
-            ),
-        )
-        .values(status=WITHDRAWN, claimed_by="", last_error="withdrawn: broadcast cancelled")
-        .execution_options(synchronize_session=False)
-    )
+    withdrawn = await outbox.withdraw(session, _ours(broadcast_id), reason="broadcast cancelled")
     row.status = CANCELLED
     row.cancelled_at = now
     await session.flush()
@@ -607,10 +590,10 @@ async def cancel(
         session,
         member,
         "broadcast.cancel",
-        detail={"broadcast": broadcast_id, "withdrawn": withdrawn.rowcount},
+        detail={"broadcast": broadcast_id, "withdrawn": withdrawn},
         now=now,
     )
-    return Cancelled(row, withdrawn.rowcount)
+    return Cancelled(row, withdrawn)
 
 
 # ------------------------------------------------------------------ progress
@@ -618,15 +601,7 @@ async def cancel(
 
 async def _counts(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
     """Messages (one per chat) of the broadcast by outbox status."""
-    outbox = OutboxMessage.__table__
-    rows = (
-        await (await session.connection()).execute(
-            select(outbox.c.status, func.count())
-            .where(outbox.c.dedupe_key.in_(_ours(broadcast_id)))
-            .group_by(outbox.c.status)
-        )
-    ).all()
-    return {status: count for status, count in rows}
+    return await outbox.counts_by_status(session, _ours(broadcast_id))
 
 
 async def _acknowledged(session: AsyncSession, broadcast_id: int) -> int:
@@ -651,7 +626,7 @@ async def _progress(
         sent=counts.get("sent", 0),
         failed=counts.get("failed", 0),
         pending=counts.get("queued", 0) + counts.get("sending", 0),
-        withdrawn=counts.get(WITHDRAWN, 0),
+        withdrawn=counts.get(outbox.WITHDRAWN, 0),
         acknowledged=await _acknowledged(session, row.id) if row.ask_ack else 0,
         ask_ack=row.ask_ack,
         scheduled_at=row.scheduled_at,
@@ -801,13 +776,13 @@ async def acknowledge(
 
 
 async def _recipient_rows(session: AsyncSession, broadcast_id: int):
-    outbox = OutboxMessage
+    message = OutboxMessage
     return (
         await session.exec(
-            select(BroadcastRecipient, Contact, Unit, outbox)
+            select(BroadcastRecipient, Contact, Unit, message)
             .join(Contact, Contact.id == BroadcastRecipient.contact_id)
             .join(Unit, Unit.id == BroadcastRecipient.unit_id)
-            .outerjoin(outbox, outbox.dedupe_key == BroadcastRecipient.outbox_key)
+            .outerjoin(message, message.dedupe_key == BroadcastRecipient.outbox_key)
             .where(BroadcastRecipient.broadcast_id == broadcast_id)
             .order_by(Unit.position, Unit.id, Contact.id)
         )
@@ -959,7 +934,7 @@ def report_xlsx(
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    order = {"failed": 0, UNREACHABLE: 1, "pending": 2, WITHDRAWN: 3, "sent": 4}
+    order = {"failed": 0, UNREACHABLE: 1, "pending": 2, outbox.WITHDRAWN: 3, "sent": 4}
     book = Workbook()
     sheet = book.active
     sheet.title = f"broadcast {row.id}"

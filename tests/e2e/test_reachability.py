@@ -6,8 +6,8 @@ import asyncio
 
 from sqlmodel import select
 
-from scheduler.outbox import enqueue
 from storage.models import Contact, OutboxMessage
+from storage.services.outbox import enqueue
 from tests.e2e.conftest import STAFF_ID
 from tests.e2e.phone import message_with, text_of
 

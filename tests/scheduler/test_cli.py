@@ -9,7 +9,7 @@ import typer
 
 from bot.cli_outbox import outbox_app, remind_app
 from scheduler.clock import FakeClock
-from scheduler.outbox import NewMessage, enqueue
+from storage.services.outbox import NewMessage, enqueue
 from tests.cli_helpers import in_database, make_cli
 from tests.scheduler.world import build_world, submit
 

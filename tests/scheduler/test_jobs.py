@@ -13,8 +13,8 @@ from sqlmodel import select
 from bot.settings import load_settings
 from scheduler.clock import FakeClock
 from scheduler.jobs import SEND_JOB, SWEEP_JOB, start_scheduler, stop_scheduler
-from scheduler.outbox import enqueue
 from storage.models import OutboxMessage
+from storage.services.outbox import enqueue
 from tests.scheduler.conftest import aiogram_bot, started_users
 from tests.scheduler.world import build_world
 

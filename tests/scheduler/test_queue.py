@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from scheduler.buttons import ReportButton, SnoozeButton
 from scheduler.clock import FakeClock
-from scheduler.outbox import NewMessage, enqueue
 from scheduler.reminders import snooze, sweep
 from storage.models import Contact, OutboxMessage
+from storage.services.outbox import NewMessage, enqueue
 from tests.scheduler.world import answer, build_world, submit
 
 DUE = dt.date(2023, 10, 10)

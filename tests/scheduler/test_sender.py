@@ -11,8 +11,8 @@ from collections import Counter
 from sqlmodel import select
 
 from scheduler.clock import FakeClock
-from scheduler.outbox import NewMessage, enqueue
 from storage.models import Contact, OutboxMessage
+from storage.services.outbox import NewMessage, enqueue
 from tests.scheduler.conftest import START, CallLog, bot_texts, started_users
 from tests.scheduler.world import build_world
 

@@ -130,7 +130,8 @@ async def test_acknowledged_once_and_reminders_only_to_those_who_have_not(sessio
         assert (found.recipients, found.sent, found.acknowledged) == (4, 4, 1)
         units = {u.label: u for u in await bc.acks_by_unit(session, VIEWER, row.id)}
         assert units["单位1"].acknowledged == ["联系人711"]  # 711 reads for 单位1 and 单位3
-        assert units["单位3"].acknowledged == ["联系人711"] and units["单位3"].waiting == ["联系人731"]
+        assert units["单位3"].acknowledged == ["联系人711"]
+        assert units["单位3"].waiting == ["联系人731"]
         queued = await sb.remind_unacknowledged(session, ADMIN, row.id, now=later)
         reminders = [m for m in await _outbox(session) if "remind" in m.dedupe_key]
         assert queued == 3 and sorted(m.chat_id for m in reminders) == [721, 731, 741]
@@ -161,8 +162,9 @@ async def test_cancel_withdraws_what_has_not_gone_and_progress_is_paced(sessions
         edit = (await session.exec(select(OutboxMessage).where(
             OutboxMessage.kind == "broadcast_progress"))).one()  # fmt: skip
         assert edit.method == "editMessageText" and edit.payload["message_id"] == 2
-        assert "1 sent · 0 failed · 3 pending" in edit.payload["text"] or "已发送 1" in (
-            edit.payload["text"]
+        assert (
+            "1 sent · 0 failed · 3 pending" in edit.payload["text"]
+            or "已发送 1" in (edit.payload["text"])
         )
         assert await sb.progress_job(session, now=AT + dt.timedelta(seconds=9), rate=25) == 0
 
@@ -196,7 +198,9 @@ async def test_bad_input_is_refused_with_its_reason(sessions):
                 await _draft(session, **values)
             assert refused.value.code == code
         with pytest.raises(BroadcastError) as caption:
-            await _draft(session, text="字" * 1025, attachment_kind="photo", attachment_file_id="P")
+            await _draft(
+                session, text="字" * 1025, attachment_kind="photo", attachment_file_id="P"
+            )
         assert caption.value.values == {"count": 1025, "limit": 1024}
         nobody = await _draft(session, f"units:{world.unit_ids[4]}")
         with pytest.raises(BroadcastError) as unreachable:
@@ -212,8 +216,8 @@ async def test_bad_input_is_refused_with_its_reason(sessions):
         }
         for code, local in times.items():
             with pytest.raises(BroadcastError) as refused:
-                await sb.schedule(session, ADMIN, row.id, sb.parse_time(local, "Asia/Shanghai", AT),
-                                  now=AT)  # fmt: skip
+                moment = sb.parse_time(local, "Asia/Shanghai", AT)
+                await sb.schedule(session, ADMIN, row.id, moment, now=AT)
             assert refused.value.code == code
         at = sb.parse_time("15:30", "Asia/Shanghai", AT)
         await sb.schedule(session, ADMIN, row.id, at, now=AT)
