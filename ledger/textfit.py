@@ -45,6 +45,7 @@ def char_width(ch: str) -> float:
     return 0.6
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_cjk(ch: str) -> bool:
     return not ch.isascii() and char_width(ch) == 1.0
 

@@ -254,6 +254,7 @@ class _FormSheet:
         self.used = 0.0
         self.header_height = 0.0
         self.breaks: list[int] = []  # rows a page starts with
+        self.progress: dict[int, list[str]] = {}  # each task's progress cell, in pieces
 
     def write(self, generated_at: dt.datetime | None) -> None:
         ws, plan = self.ws, self.data.plan
@@ -346,12 +347,19 @@ class _FormSheet:
         if alone:
             texts["item"] = item.title
         heights = []
-        for offset, piece in enumerate(_chunks(consolidated_cell_text(self.data, task.number))):
+        for offset, piece in enumerate(self._progress(task)):
             cells = [(piece, self.widths[self._col("progress") - 1])]
             if offset == 0:
                 cells += [(texts[k], self.widths[self._col(k) - 1]) for k in texts]
             heights.append(_row_height(cells))
         return heights
+
+    def _progress(self, task: Task) -> list[str]:
+        """The task's consolidated progress text, in pieces a cell holds (made once)."""
+        if task.number not in self.progress:
+            text = consolidated_cell_text(self.data, task.number)
+            self.progress[task.number] = _chunks(text)
+        return self.progress[task.number]
 
     def _fixed(self, task: Task) -> dict[str, str]:
         content = "\n".join([*text_lines(task.name), *text_lines(task.content)])
@@ -366,7 +374,7 @@ class _FormSheet:
     def _task(self, task: Task, heights: list[float]) -> None:
         ws, first_row = self.ws, self.row
         fixed = self._fixed(task)
-        progress = _chunks(consolidated_cell_text(self.data, task.number))
+        progress = self._progress(task)
         for offset, piece in enumerate(progress):
             row = first_row + offset
             for col, column in enumerate(self.columns, start=1):
