@@ -27,12 +27,14 @@ async def run(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # one line per update is noise
     app = build_app(settings, clock)
-    scheduler = web_form = None
+    scheduler = web_form = health = None
     try:
         await ensure_current(app.engine, settings.effective_database_url)
         await sync_staff(app.sessions, settings.staff_ids)
         await register_commands(app.bot, settings.default_locale, app.sessions)
         scheduler = start_scheduler(app, clock=clock)  # reminders and the outbox sender
+        if settings.health.port:  # /healthz and /metrics (bot/health.py)
+            health = await _serve_health(app)
         if settings.web.port:  # the web report form beside the bot (bot/web_server.py)
             from bot.web_server import start_web
 
@@ -42,11 +44,21 @@ async def run(
         else:
             await _poll(app, stop, polling_timeout)
     finally:
+        if health is not None:
+            await health.cleanup()
         if web_form is not None:
             await web_form.cleanup()
         if scheduler is not None:
             await stop_scheduler(scheduler)
         await app.close()
+
+
+async def _serve_health(app: App):
+    from bot.health import Health, start_health
+
+    redis = getattr(app.dispatcher.storage, "redis", None)  # RedisStorage keeps its client
+    hosted = app.settings.health
+    return await start_health(Health(app.sessions, redis), hosted.listen_host, hosted.port)
 
 
 async def _poll(app: App, stop: asyncio.Event | None, polling_timeout: int) -> None:

@@ -70,6 +70,13 @@ class WebSettings(BaseModel):
         return value
 
 
+class HealthSettings(BaseModel):
+    """`/healthz` and `/metrics` (bot/health.py); off while PORT is not set."""
+
+    listen_host: str = "127.0.0.1"
+    port: int | None = Field(None, ge=1, le=65535)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -92,6 +99,7 @@ class Settings(BaseSettings):
     send: SendSettings = Field(default_factory=SendSettings)
     updates: UpdateSettings = Field(default_factory=UpdateSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     @field_validator("staff_ids", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from scheduler import metrics
 from scheduler.broadcasts import PROGRESS_EVERY, progress_job
 from scheduler.clock import Clock, as_clock
 from scheduler.outbox import Sender
@@ -62,6 +63,13 @@ def start_scheduler(
     scheduler._send_lock = asyncio.Lock()
 
     async def sweep_job() -> None:
+        with metrics.SWEEP_SECONDS.time():
+            result = await sweep_once()
+        if result.queued:
+            log.info("reminder sweep queued %d messages", result.queued)
+            _send_soon(scheduler)
+
+    async def sweep_once():
         async with app.sessions() as session:
             result = await sweep(
                 session,
@@ -70,11 +78,10 @@ def start_scheduler(
                 default_language=settings.default_locale,
             )
             await session.commit()
-        if result.queued:
-            log.info("reminder sweep queued %d messages", result.queued)
-            _send_soon(scheduler)
+        return result
 
     async def send_job() -> None:
+        metrics.SENDER_HEARTBEAT.beat()
         if scheduler._send_lock.locked():
             return  # the previous run is still draining; it will pick up new rows
         async with scheduler._send_lock:

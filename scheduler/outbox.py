@@ -19,6 +19,7 @@ import logging
 import math
 import random
 import socket
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scheduler import metrics
 from scheduler.clock import Clock, SystemClock
 from storage.services.outbox import (
     FAILED,
@@ -601,7 +603,7 @@ class Sender:
             except (ValueError, ValidationError) as error:
                 outcome = _Outcome("failed", f"invalid {row.method} payload: {error}"[:1000])
             else:
-                outcome = await self._call(method, row.attempts + 1)
+                outcome = await self._measured_call(method, row.attempts + 1)
             if outcome.status == "rate_limited":  # before recording: nothing else may start
                 until = self.clock.monotonic() + outcome.retry_after
                 self.paused_until = max(self.paused_until, until)
@@ -620,6 +622,15 @@ class Sender:
             )
             await session.commit()
         return result.rowcount == 1
+
+    async def _measured_call(self, method: TelegramMethod, attempt: int) -> _Outcome:
+        started = time.perf_counter()  # a duration for /metrics, not a moment of the clock
+        outcome = await self._call(method, attempt)
+        metrics.SEND_SECONDS.observe(time.perf_counter() - started)
+        metrics.SENDS.labels(outcome.status).inc()
+        if outcome.status == "rate_limited" and not outcome.error.startswith("401"):
+            metrics.RATE_LIMITED.inc()
+        return outcome
 
     async def _call(self, method: TelegramMethod, attempt: int) -> _Outcome:
         try:
