@@ -108,3 +108,64 @@ def staff_remove(telegram_id: UserId) -> None:
     cli.console.print(
         f"removed from staff: {member.name or '(no name)'} ({telegram_id})", highlight=False
     )
+
+
+@staff_app.command("login-link")
+def staff_login_link(
+    telegram_id: UserId,
+    show: Annotated[
+        bool,
+        typer.Option(
+            "--print", help="Print the link here instead of sending it (it signs in as them)."
+        ),
+    ] = False,
+) -> None:
+    """A one-time sign-in link to the office's web console (10 minutes, one use), sent to the
+    staff member's Telegram chat through the outbox (the running bot sends it)."""
+    cli = _cli()
+    settings = cli.load_settings_or_exit()
+    from bot.web_server import web_base_url
+
+    base_url = web_base_url(settings)
+
+    async def work(session):
+        from handlers.render_console import link_payload
+        from storage.services import audit, staff, staff_web
+        from storage.services.outbox import enqueue
+        from storage.types import utcnow
+
+        now = utcnow()
+        try:
+            made = await staff_web.create_login_link(session, telegram_id, now=now)
+        except staff.StaffError:
+            raise cli.fail(
+                f"{telegram_id} is not office staff (see `taizhang staff list`)"
+            ) from None
+        link = staff_web.login_url(base_url, made.token)
+        member = made.member
+        await audit.record(
+            session, staff.OPERATOR, "console.login_link", detail={"user": telegram_id}, now=now
+        )
+        if show:
+            return link, member
+        chat_id = member.chat_id or telegram_id
+        language = member.language or settings.default_locale
+        await enqueue(
+            session,
+            dedupe_key=f"console-login:{made.token[:12]}",
+            kind="staff_notice",
+            chat_id=chat_id,
+            payload=link_payload(chat_id, link, language),
+            now=now,
+        )
+        return None, member
+
+    link, member = cli.run_with_session(work)
+    if link:
+        cli.console.print(link, highlight=False, soft_wrap=True)
+        return
+    cli.console.print(
+        f"sign-in link to the web console queued for {member.name or telegram_id}'s chat "
+        "(valid 10 minutes, once; the running bot sends it)",
+        highlight=False,
+    )

@@ -37,8 +37,10 @@ def web_base_url(settings: Settings) -> str:
 
 
 def build_web(settings: Settings, sessions: async_sessionmaker, clock=utcnow):
+    from scheduler.broadcasts import confirm_and_queue
     from scheduler.notices import submit_and_tell_staff
-    from web.app import MB, WebConfig, build_web_app
+    from scheduler.review_notices import accept_and_tell, return_and_tell
+    from web.app import MB, OfficeActions, WebConfig, build_web_app
 
     require_web(settings)
     staff_ids = list(settings.staff_ids)
@@ -59,6 +61,8 @@ def build_web(settings: Settings, sessions: async_sessionmaker, clock=utcnow):
         session_idle=dt.timedelta(days=settings.web.session_idle_days),
         session_lifetime=dt.timedelta(days=settings.web.session_max_days),
         trust_forwarded=settings.web.trust_forwarded,
+        # the office console's review notices and broadcasts, queued as from the bot
+        office=OfficeActions(accept_and_tell, return_and_tell, confirm_and_queue),
     )
     return build_web_app(config)
 

@@ -13,6 +13,7 @@ def build_router() -> Router:
         report,
         staff_access,
         staff_broadcast,
+        staff_console,
         staff_export,
         staff_invite,
         staff_notice,
@@ -21,7 +22,15 @@ def build_router() -> Router:
         start,
     )
 
-    staff = (staff_status, staff_export, staff_review, staff_invite, staff_notice, staff_broadcast)
+    staff = (
+        staff_status,
+        staff_export,
+        staff_review,
+        staff_invite,
+        staff_notice,
+        staff_broadcast,
+        staff_console,
+    )
     root = Router(name="taizhang")
     # Order matters: specific routers first; staff screens refuse everyone else before the
     # catch-all answers last.

@@ -37,6 +37,7 @@ STAFF_COMMANDS = (
     ("review", N_("Accept or return submitted reports")),
     ("invite", N_("Invite links, contacts and revoking them")),
     ("broadcast", N_("Send a notice to units, with 收到")),
+    ("console", N_("A sign-in link to the office's web console")),
 )
 
 router = Routes("staff_refusal")

@@ -495,3 +495,30 @@ class BroadcastRecipient(SQLModel, table=True):
     outbox_key: str = Field(index=True)  # the outbox row's dedupe key
     acked_at: dt.datetime | None = _when()
     acked_by_user_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class StaffLoginLink(SQLModel, table=True):
+    """A one-time link that signs a staff member into the web console: sent to their Telegram
+    chat, valid for minutes, used once. Only the token's sha256 is kept."""
+
+    __tablename__ = "staff_login_link"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    telegram_user_id: int = Field(sa_type=BigInteger, index=True)
+    created_at: dt.datetime = _created()
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    used_at: dt.datetime | None = _when()
+
+
+class StaffSession(SQLModel, table=True):
+    """A browser signed into the web console; the cookie holds the token, this its sha256.
+    Apart from the contacts' web_session: a contact's cookie never opens the console."""
+
+    __tablename__ = "staff_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    telegram_user_id: int = Field(sa_type=BigInteger, index=True)
+    created_at: dt.datetime = _created()
+    last_seen_at: dt.datetime = _created()
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    ended_at: dt.datetime | None = _when()

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
@@ -38,6 +39,18 @@ Submitter = Callable[
 ]
 
 
+@dataclass(frozen=True)
+class OfficeActions:
+    """What the office's console does that tells someone, passed in by the composition root
+    (bot/web_server.py) as `submit` is: scheduler.review_notices.accept_and_tell and
+    return_and_tell, scheduler.broadcasts.confirm_and_queue. Without them (None) the console
+    shows review and broadcasts but cannot decide or send."""
+
+    accept: Callable[..., Awaitable[Any]]
+    return_report: Callable[..., Awaitable[Any]]
+    confirm_broadcast: Callable[..., Awaitable[Any]]
+
+
 @dataclass
 class WebConfig:
     sessions: async_sessionmaker
@@ -53,6 +66,12 @@ class WebConfig:
     link_window: float = 600.0  # … in this many seconds
     trust_forwarded: bool = False  # take the client address from X-Forwarded-For
     monotonic: Callable[[], float] = field(default=time.monotonic)
+    office: OfficeActions | None = None  # the console's actions (web/office.py)
+    office_session_idle: dt.timedelta = dt.timedelta(hours=8)
+    office_session_lifetime: dt.timedelta = dt.timedelta(days=7)
+    login_attempts: int = 10  # console sign-ins per client address …
+    login_window: float = 600.0  # … in this many seconds
+    bot_username: str = ""  # for Telegram invite links made in the console ("" : web links only)
 
     @property
     def secure_cookies(self) -> bool:
@@ -93,6 +112,9 @@ def build_web_app(config: WebConfig) -> web.Application:
     )
     environment.globals["static"] = _static_url
     views.add_routes(app)
+    from web import office
+
+    app.add_subapp(office.PREFIX, office.build_office_app(config))
     app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
     return app
 
@@ -147,13 +169,17 @@ def choose_language(request: web.Request, identity) -> str:
     return request.app[CONFIG].default_locale
 
 
+def office_path(path: str) -> bool:
+    return path == "/office" or path.startswith("/office/")
+
+
 @web.middleware
 async def request_context(request: web.Request, handler) -> web.StreamResponse:
     """One database session per request, committed when the handler answers; who is signed
     in (a tampered, unknown or expired cookie: nobody); the language; the CSRF check."""
     config = request.app[CONFIG]
-    if request.path.startswith("/static/"):
-        return await handler(request)
+    if request.path.startswith("/static/") or office_path(request.path):
+        return await handler(request)  # the console has a context of its own (web/office.py)
     async with config.sessions() as session:
         request[DB] = session
         now = request[NOW] = config.clock()

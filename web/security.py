@@ -109,7 +109,7 @@ def _headers(response: web.StreamResponse) -> None:
     response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=()")
 
 
-_TOKEN_IN_PATH = re.compile(r"(/l/)[^/?#\s]+")
+_TOKEN_IN_PATH = re.compile(r"(/l/|/office/login/)[^/?#\s]+")
 
 
 def redact(path: str) -> str:

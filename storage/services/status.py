@@ -114,6 +114,15 @@ class TaskCount:
     total: int  # units assigned to it
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One unit's answer to one task it is assigned, for a matrix of units × tasks."""
+
+    status: str  # not_started | in_progress | done | not_applicable
+    answered: bool
+    changed: bool = False  # differs from the unit's last submitted version
+
+
 @dataclass
 class RoundStatus:
     round_id: int
@@ -128,6 +137,8 @@ class RoundStatus:
     tasks: list[TaskCount]
     overdue: bool = False  # past the deadline (as of the `now` asked with)
     as_of: dt.datetime | None = None  # the `now` asked with
+    # (unit id, task id) → the answer as it stands, for every task a unit is assigned
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         found = dict.fromkeys(STATES, 0)
@@ -371,6 +382,15 @@ async def round_status(
         )
         for task_id, (number, title) in task_info.items()
     ]
+    cells = {}
+    for unit_id, task_ids in unit_tasks.items():
+        for task_id in task_ids:
+            found = current.get((unit_id, task_id))
+            cells[unit_id, task_id] = Cell(
+                status=found[0].status if found else "not_started",
+                answered=task_id in answered[unit_id],
+                changed=task_id in pending.get(unit_id, ()),
+            )
     return RoundStatus(
         round_id=round_.id,
         round_name=round_.name,
@@ -384,6 +404,7 @@ async def round_status(
         tasks=tasks,
         overdue=now is not None and now >= round_.deadline_at,
         as_of=now,
+        cells=cells,
     )
 
 
