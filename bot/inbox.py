@@ -116,9 +116,14 @@ class Inbox:
         """Start every update that may run now; returns seconds until the next may."""
         now = self.wall_clock()
         async with self.sessions() as session:
-            rows = await updates.due(session, self.bot.id, set(self._busy_users.values()), now=now)
-            rows = [row for row in rows if row.update_id not in self._busy]
-            retry_at = await updates.next_retry_at(session, self.bot.id, now)
+            found = await updates.look(
+                session,
+                self.bot.id,
+                set(self._busy_users.values()),
+                busy_updates=self._busy.keys(),
+                now=now,
+            )
+        rows, retry_at = found.rows, found.retry_at
         for row in rows:
             self._busy_users[row.update_id] = row.user_id if row.user_id is not None else -1
             task = asyncio.create_task(self._handle(row.update_id, row.payload))

@@ -9,7 +9,8 @@ effects, tried again when handling fails, pruned after a while.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, event, update
@@ -94,6 +95,66 @@ async def store(
     return len(rows) - len(seen)
 
 
+@dataclass
+class Due:
+    rows: list[InboundUpdate]  # to handle now, oldest first
+    retry_at: dt.datetime | None  # when the next one waiting out its back-off may be tried
+
+
+async def look(
+    session: AsyncSession,
+    bot_id: int,
+    busy_users: set[int],
+    *,
+    busy_updates: Collection[int] = (),
+    now: dt.datetime | None = None,
+    limit: int = 200,
+) -> Due:
+    """Pending updates to handle now: for each sender only the oldest, so a person's messages
+    are handled in the order they wrote them (a later one waits while an earlier is retried).
+    Updates in `busy_updates` are in hand already and not returned.
+
+    The pending queue is read without the payloads (only the rows chosen are loaded whole),
+    so a long queue costs little to look at; the next retry time comes from the same reading
+    unless the queue was longer than `limit`."""
+    now = now or utcnow()
+    queue = (
+        await session.exec(
+            select(InboundUpdate.update_id, InboundUpdate.user_id, InboundUpdate.next_attempt_at)
+            .where(InboundUpdate.bot_id == bot_id, InboundUpdate.status == PENDING)
+            .order_by(InboundUpdate.update_id)
+            .limit(limit)
+        )
+    ).all()
+    chosen, waiting, retry_at = [], set(busy_users), None
+    for update_id, user_id, next_attempt_at in queue:
+        moment = _aware(next_attempt_at)
+        if moment > now and (retry_at is None or moment < retry_at):
+            retry_at = moment
+        if user_id is not None:
+            if user_id in waiting:
+                continue
+            waiting.add(user_id)
+        if moment <= now and update_id not in busy_updates:
+            chosen.append(update_id)
+    if len(queue) == limit:  # more wait beyond what was read
+        retry_at = await next_retry_at(session, bot_id, now)
+    if not chosen:
+        return Due([], retry_at)
+    rows = (
+        await session.exec(
+            select(InboundUpdate)
+            .where(
+                InboundUpdate.bot_id == bot_id,
+                InboundUpdate.update_id.in_(chosen),
+                InboundUpdate.status == PENDING,
+            )
+            .order_by(InboundUpdate.update_id)
+        )
+    ).all()
+    return Due(list(rows), retry_at)
+
+
 async def due(
     session: AsyncSession,
     bot_id: int,
@@ -102,26 +163,8 @@ async def due(
     now: dt.datetime | None = None,
     limit: int = 200,
 ) -> list[InboundUpdate]:
-    """Pending updates to handle now: for each sender only the oldest, so a person's messages
-    are handled in the order they wrote them (a later one waits while an earlier is retried)."""
-    now = now or utcnow()
-    rows = (
-        await session.exec(
-            select(InboundUpdate)
-            .where(InboundUpdate.bot_id == bot_id, InboundUpdate.status == PENDING)
-            .order_by(InboundUpdate.update_id)
-            .limit(limit)
-        )
-    ).all()
-    chosen, waiting = [], set(busy_users)
-    for row in rows:
-        if row.user_id is not None:
-            if row.user_id in waiting:
-                continue
-            waiting.add(row.user_id)
-        if _aware(row.next_attempt_at) <= now:
-            chosen.append(row)
-    return chosen
+    """The updates `look` would hand out now."""
+    return (await look(session, bot_id, busy_users, now=now, limit=limit)).rows
 
 
 async def next_retry_at(
