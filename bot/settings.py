@@ -77,6 +77,12 @@ class HealthSettings(BaseModel):
     port: int | None = Field(None, ge=1, le=65535)
 
 
+class SchedulerSettings(BaseModel):
+    """The scheduled work (scheduler/jobs.py): one instance leads it (scheduler/leader.py)."""
+
+    leader_every: float = Field(15.0, gt=0)  # seconds between two tries to become or stay leader
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -100,6 +106,7 @@ class Settings(BaseSettings):
     updates: UpdateSettings = Field(default_factory=UpdateSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
     @field_validator("staff_ids", mode="before")
     @classmethod

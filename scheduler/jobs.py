@@ -5,6 +5,10 @@ pickled; all state is in the database, so a restart loses nothing. A sweep misse
 bot was down or the event loop was busy runs once when it can (coalesce, no grace limit),
 not once per missed interval.
 
+With several instances on one PostgreSQL database, the sweep and the broadcast progress run only
+on the leader (scheduler/leader.py), which a leadership job elects every `leader_every` seconds;
+an instance that becomes leader sweeps at once. Every instance sends from the outbox.
+
     scheduler = start_scheduler(app)      # in bot/runner.py, inside the running loop
     ...
     await stop_scheduler(scheduler)       # before closing the bot session and the engine
@@ -25,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from scheduler import metrics
 from scheduler.broadcasts import PROGRESS_EVERY, progress_job
 from scheduler.clock import Clock, as_clock
+from scheduler.leader import Leadership
 from scheduler.outbox import Sender
 from scheduler.reminders import sweep
 
@@ -33,6 +38,7 @@ log = logging.getLogger(__name__)
 SWEEP_JOB = "reminder-sweep"
 SEND_JOB = "outbox-sender"
 BROADCAST_JOB = "broadcast-progress"
+LEADER_JOB = "leadership"
 SWEEP_EVERY = 300.0  # seconds; reminders are due by the day, within office hours
 SEND_EVERY = 2.0  # seconds between looks at the outbox when idle
 
@@ -41,6 +47,7 @@ class ReminderScheduler(AsyncIOScheduler):
     """An AsyncIOScheduler that also holds the outbox sender its jobs drive."""
 
     sender: Sender
+    leadership: Leadership
     _send_lock: asyncio.Lock
 
 
@@ -51,6 +58,8 @@ def start_scheduler(
     sweep_every: float = SWEEP_EVERY,
     send_every: float = SEND_EVERY,
     sender: Sender | None = None,
+    leadership: Leadership | None = None,
+    leader_every: float | None = None,
 ) -> AsyncIOScheduler:
     """Start the sweep and sender jobs for an App (settings, sessions, bot); needs a loop.
 
@@ -61,8 +70,34 @@ def start_scheduler(
     scheduler = ReminderScheduler(timezone=settings.zone)
     scheduler.sender = sender or Sender.from_settings(app.sessions, app.bot, settings, clock=clock)
     scheduler._send_lock = asyncio.Lock()
+    engine = getattr(app, "engine", None)  # tests may pass an app of sessions alone
+    scheduler.leadership = leadership or Leadership(
+        engine.url if engine is not None else settings.effective_database_url
+    )
+    leader_every = leader_every or settings.scheduler.leader_every
+
+    async def leader_job() -> None:  # become or stay leader; the leader sweeps at once
+        was_leader = scheduler.leadership.is_leader
+        leading = await scheduler.leadership.try_lead()
+        metrics.LEADER.set(1 if leading else 0)
+        if leading and not was_leader:
+            _run_soon(scheduler, SWEEP_JOB)
+            if not scheduler.leadership.uses_lock:
+                return  # SQLite: always the leader, nothing to say
+            log.info("leader: this instance now runs the reminder sweeps and broadcast progress")
+            # A dead leader's rows, claimed but never tried, go back to the queue now rather
+            # than after stale_after; a live sender whose claim this was skips them.
+            try:
+                await scheduler.sender.release_unattempted()
+            except Exception as error:  # the sender's own start gives them back too
+                log.warning("leader: could not give back a stopped sender's rows: %s", error)
+        elif was_leader and not leading:
+            reason = scheduler.leadership.last_error or "another instance holds the lock"
+            log.warning("leader: this instance no longer leads (%s)", reason)
 
     async def sweep_job() -> None:
+        if not scheduler.leadership.is_leader:
+            return
         with metrics.SWEEP_SECONDS.time():
             result = await sweep_once()
         if result.queued:
@@ -90,6 +125,8 @@ def start_scheduler(
             log.info("outbox: %s", report)
 
     async def broadcast_job() -> None:  # the progress messages of broadcasts, via the outbox
+        if not scheduler.leadership.is_leader:
+            return
         async with app.sessions() as session:
             edits = await progress_job(
                 session,
@@ -104,11 +141,18 @@ def start_scheduler(
     now = dt.datetime.now(settings.zone)
     common = {"coalesce": True, "misfire_grace_time": None, "replace_existing": True}
     scheduler.add_job(
+        leader_job,
+        IntervalTrigger(seconds=leader_every),
+        id=LEADER_JOB,
+        max_instances=1,
+        next_run_time=now,
+        **common,
+    )
+    scheduler.add_job(  # its first run comes when this instance becomes leader
         sweep_job,
         IntervalTrigger(seconds=sweep_every),
         id=SWEEP_JOB,
         max_instances=1,
-        next_run_time=now,
         **common,
     )
     scheduler.add_job(
@@ -132,7 +176,11 @@ def start_scheduler(
 
 
 def _send_soon(scheduler: AsyncIOScheduler) -> None:
-    job = scheduler.get_job(SEND_JOB)
+    _run_soon(scheduler, SEND_JOB)
+
+
+def _run_soon(scheduler: AsyncIOScheduler, job_id: str) -> None:
+    job = scheduler.get_job(job_id)
     if job is not None:
         job.modify(next_run_time=dt.datetime.now(scheduler.timezone))
 
@@ -140,7 +188,8 @@ def _send_soon(scheduler: AsyncIOScheduler) -> None:
 async def stop_scheduler(scheduler: AsyncIOScheduler, *, timeout: float = 10.0) -> None:
     """Stop the jobs. The sender first: it starts no new call, finishes and records those in
     flight and gives back the rest, before APScheduler cancels whatever still runs (a call
-    cancelled mid-way would stay marked in flight until `stale_after`)."""
+    cancelled mid-way would stay marked in flight until `stale_after`). Leadership last: another
+    instance takes it at its next try."""
     scheduler.pause()  # no job starts from now on; the ones running go on
     if isinstance(scheduler, ReminderScheduler):
         scheduler.sender.stop()
@@ -149,3 +198,11 @@ async def stop_scheduler(scheduler: AsyncIOScheduler, *, timeout: float = 10.0) 
                 async with scheduler._send_lock:
                     pass
     scheduler.shutdown(wait=False)
+    if isinstance(scheduler, ReminderScheduler):
+        was_leader = scheduler.leadership.is_leader
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await scheduler.leadership.release()
+        metrics.LEADER.set(0)
+        if was_leader and scheduler.leadership.uses_lock:
+            log.info("leader: this instance stopped and gave up leadership")
