@@ -157,6 +157,25 @@ async def test_a_login_link_signs_in_once_and_the_session_ends(console):
     assert gone.status == 303 and gone.headers["Location"] == "/office/signin"
 
 
+async def test_chinese_by_default_and_english_from_the_button(console):
+    client = await console.signed_in()
+    url = f"/office/r/{console.round_id}"
+    chinese = await (await client.get(url)).text()
+    assert "办公室控制台" in chinese and "未开始" in chinese
+    switched = await client.post(
+        "/office/language",
+        data={"_csrf": csrf_of(chinese), "language": "en", "next": url},
+        allow_redirects=False,
+    )
+    assert switched.headers["Location"] == url
+    english = await (await client.get(url)).text()
+    assert "Office console" in english and "Not started" in english
+    assert "Not assigned" in english and "Changed since submitting" in english
+    unit_page = await (await client.get(f"{url}/u/{await console.unit_id()}")).text()
+    assert "Submitted versions" in unit_page and "Answers as they stand" in unit_page
+    assert "已提交的版本" not in unit_page
+
+
 async def test_sessions_expire_when_idle(console):
     client = await console.signed_in()
     url = f"/office/r/{console.round_id}"
@@ -381,3 +400,36 @@ async def test_invites_with_qr_and_a_broadcast_confirmed_once(console):
     assert len(queued) == 3  # the sample's three contacts, once each
     report = await client.get(f"{preview_url}/report.xlsx")
     assert report.status == 200 and (await report.read())[:2] == b"PK"
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def test_the_command_line_sends_a_login_link_through_the_outbox(
+    database_url, monkeypatch, tmp_path
+):
+    import datetime as dt
+
+    from storage.models import OutboxMessage
+    from storage.services import staff_web
+    from tests.cli_helpers import in_database, make_cli
+
+    cli = make_cli(database_url, monkeypatch, tmp_path)
+    monkeypatch.setenv("WEB__BASE_URL", "https://tz.example.gov.cn")
+    cli("staff", "add", "90005", "--name", "孙科员", "--role", "viewer")
+    assert "queued" in cli("staff", "login-link", "90005").stdout
+    rows = in_database(database_url, lambda s: _all(s, select(OutboxMessage)))
+    assert [(r.kind, r.chat_id) for r in rows] == [("staff_notice", 90005)]
+    payload = rows[0].payload
+    assert payload["link_preview_options"] == {"is_disabled": True}
+    link = re.search(r"https://tz\.example\.gov\.cn/office/login/([\w-]{43})", payload["text"])
+    assert link and payload["reply_markup"]["inline_keyboard"][0][0]["url"] == link[0]
+
+    now = dt.datetime.now(dt.UTC)
+    signed = in_database(database_url, lambda s: staff_web.exchange_login(s, link[1], now=now))
+    assert signed.identity.member.role == "viewer"
+    printed = cli("staff", "login-link", "90005", "--print").stdout
+    assert "https://tz.example.gov.cn/office/login/" in printed
+    assert len(in_database(database_url, lambda s: _all(s, select(OutboxMessage)))) == 1
+    refused = cli("staff", "login-link", "12345", ok=False)
+    assert refused.exit_code == 1 and "not office staff" in refused.output
