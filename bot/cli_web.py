@@ -44,16 +44,16 @@ def web_command(
 
 
 async def _serve(settings) -> None:
-    import logging
 
     from bot.cli import console
+    from bot.logs import configure_logging
     from bot.runner import _stop_on_signals
     from bot.web_server import start_web, web_base_url
     from storage.db import make_engine, make_session_factory
     from storage.migrate import ensure_current
     from storage.services.errors import ServiceError
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(settings.log.format, settings.log.level)
     engine = make_engine(settings.effective_database_url)
     runner = None
     try:

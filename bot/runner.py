@@ -9,9 +9,11 @@ import signal
 
 from bot.app import App, Clock, build_app, register_commands, sync_staff
 from bot.inbox import poll, webhook_handler
+from bot.logs import configure_logging, started_line
 from bot.settings import Settings
 from scheduler.jobs import start_scheduler, stop_scheduler
 from storage.migrate import ensure_current
+from storage.services.rounds import plans_and_open_rounds
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -24,8 +26,7 @@ async def run(
     polling_timeout: int = 25,
     clock: Clock = utcnow,
 ) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # one line per update is noise
+    configure_logging(settings.log.format, settings.log.level)
     app = build_app(settings, clock)
     scheduler = web_form = health = None
     try:
@@ -35,6 +36,7 @@ async def run(
         scheduler = start_scheduler(app, clock=clock)  # reminders and the outbox sender
         if settings.health.port:  # /healthz and /metrics (bot/health.py)
             health = await _serve_health(app)
+        log.info(await _started(app))
         if settings.web.port:  # the web report form beside the bot (bot/web_server.py)
             from bot.web_server import start_web
 
@@ -51,6 +53,18 @@ async def run(
         if scheduler is not None:
             await stop_scheduler(scheduler)
         await app.close()
+
+
+async def _started(app: App) -> str:
+    settings = app.settings
+    if settings.webhook.url:
+        mode = f"webhook at {settings.webhook.url}"
+    else:
+        me = await app.bot.me()
+        mode = f"polling {settings.telegram_api_base} as @{me.username}"
+    async with app.sessions() as session:
+        plans, open_rounds = await plans_and_open_rounds(session)
+    return started_line(mode, settings.effective_database_url, plans, open_rounds)
 
 
 async def _serve_health(app: App):

@@ -6,7 +6,7 @@ Built by the composition root and passed on; nothing imports a global settings o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -83,6 +83,13 @@ class SchedulerSettings(BaseModel):
     leader_every: float = Field(15.0, gt=0)  # seconds between two tries to become or stay leader
 
 
+class LogSettings(BaseModel):
+    """How the bot logs (bot/logs.py): text lines or JSON lines, and from which level."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -106,6 +113,7 @@ class Settings(BaseSettings):
     updates: UpdateSettings = Field(default_factory=UpdateSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
     @field_validator("staff_ids", mode="before")

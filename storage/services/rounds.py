@@ -82,3 +82,18 @@ async def set_round_status(session: AsyncSession, round_id: int, status: str) ->
     round_.closed_at = utcnow() if status == "closed" else None
     await session.flush()
     return round_
+
+
+async def plans_and_open_rounds(
+    session: AsyncSession,
+) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """The plans' keys, and each open round as (plan key, round name, due date): what the
+    bot says it serves when it starts. Two statements, however many plans."""
+    plans = list((await session.exec(select(Plan.key).order_by(Plan.key))).all())
+    rows = await session.exec(
+        select(Plan.key, Round.name, Round.due_date)
+        .join(Plan, Plan.id == Round.plan_id)
+        .where(Round.status == "open")
+        .order_by(Round.due_date, Plan.key)
+    )
+    return plans, [(key, name, due.isoformat()) for key, name, due in rows.all()]
