@@ -32,7 +32,8 @@ getUpdates), amortised per handled update. At the end the bot stops and every te
 saved is looked for in the database.
 
 Also printed: the CPU the bot's process and this one (the stand-in and the people) used per
-second of the window, a person's mean wait for an answer, and how many of the window's updates
+second of the window, the bot's CPU time per handled update (steadier than the rate when the
+machine is shared), a person's mean wait for an answer, and how many of the window's updates
 were texts and presses (people tend to move in waves, so the mix is not always half and half;
 the per-update costs are by kind either way).
 
@@ -239,7 +240,15 @@ def serve_bot(counters_path: str) -> None:
         counters.install_dump()
         await runner_module.run(load_settings(), clock=clock)
 
-    asyncio.run(main())
+    profile_path = os.environ.get("BENCH_PROFILE")
+    if not profile_path:
+        asyncio.run(main())
+        return
+    import cProfile
+
+    with cProfile.Profile() as profile:
+        asyncio.run(main())
+    profile.dump_stats(profile_path)
 
 
 def serve_echo(counters_path: str) -> None:
@@ -688,6 +697,7 @@ async def measure(
         "window_seconds": round(window, 2),
         "answers_per_second": round((steps_after - steps_before) / window, 1),
         "bot_cpu": round((after["cpu"] - before["cpu"]) / window, 2),
+        "bot_cpu_ms_per_update": round(1000 * (after["cpu"] - before["cpu"]) / max(1, handled), 1),
         "load_cpu": round((cpu_after - cpu_before) / window, 2),
         "start_seconds": round(start_seconds, 1),
         "warm_seconds": round(warmed, 1),
@@ -705,6 +715,7 @@ def bot_env(token: str, base_url: str, database_url: str, workdir: Path) -> dict
         if not key.startswith(("WEBHOOK__", "SEND__", "UPDATES__", "WEB__", "REDIS", "LOG__"))
     }
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("BENCH_PROFILE", None)
     env.update(
         BOT_TOKEN=token,
         TELEGRAM_API_BASE=base_url,
@@ -758,6 +769,8 @@ async def run_all(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 await db.create()
                 round_id, people = await prepare(db, args.contacts, bot_id)
                 env = bot_env(token, server.base_url, db.url, workdir)
+                if args.profile:
+                    env["BENCH_PROFILE"] = str(Path(args.profile).resolve() / f"{role}.prof")
                 result, process = await measure(
                     role, env, token, people, server, http, watcher, args, workdir
                 )
@@ -793,7 +806,7 @@ def print_report(results: dict[str, Any], statements: bool) -> None:
     )
     print(
         f"{'':24}{'updates/s':>10}{'ratio':>8}{'bot CPU':>9}{'load CPU':>10}{'step s':>8}"
-        f"{'texts':>7}{'presses':>9}"
+        f"{'texts':>7}{'presses':>9}{'CPU ms/update':>15}"
     )
     echo = results.get("echo", {}).get("updates_per_second")
     for role in ("echo", "sqlite", "postgres"):
@@ -804,7 +817,7 @@ def print_report(results: dict[str, Any], statements: bool) -> None:
         print(
             f"{names[role]:24}{r['updates_per_second']:10.1f}{ratio:8.2f}{r['bot_cpu']:9.2f}"
             f"{r['load_cpu']:10.2f}{r['mean_step_seconds']:8.2f}"
-            f"{r['mix']['text']:7}{r['mix']['button']:9}"
+            f"{r['mix']['text']:7}{r['mix']['button']:9}{r['bot_cpu_ms_per_update']:15.1f}"
         )
     for role in ("sqlite", "postgres"):
         if role not in results:
@@ -860,6 +873,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--statements", action="store_true", help="list the SQL per update")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--keep", help="keep the bots' logs and the SQLite file in this folder")
+    parser.add_argument("--profile", help="cProfile the real bots into this folder")
     parser.add_argument("--role", choices=("bot", "echo"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]

@@ -141,14 +141,19 @@ class Inbox:
     async def _handle(self, update_id: int, payload: dict[str, Any]) -> None:
         async with self._limit:
             bot_id = self.bot.id
+            outcome: dict[str, Any] = {}
             try:
                 update = Update.model_validate(payload, context={"bot": self.bot})
-                await self.dispatcher.feed_update(self.bot, update, inbound=(bot_id, update_id))
+                await self.dispatcher.feed_update(
+                    self.bot, update, inbound=(bot_id, update_id), inbound_outcome=outcome
+                )
             except updates.AlreadyHandled:
                 log.info("update %s was handled by another delivery: ignored", update_id)
             except Exception as error:
                 await self._failed(update_id, payload, error)
             else:
+                if outcome.get("marked"):
+                    return  # in the handler's own commit (storage.services.updates.Guard)
                 async with self.sessions() as session:  # no handler committed: still done
                     await updates.mark_handled(session, bot_id, update_id)
                     await session.commit()

@@ -29,6 +29,8 @@ class DatabaseSession(BaseMiddleware):
 
     A stored update (bot.inbox) comes with `inbound` = (bot id, update id): one already handled
     is skipped, and the session's first commit marks it handled with the handler's changes.
+    `inbound_outcome`, a dict when given, gets "marked": whether that is done (so the inbox
+    need not mark it once more).
     """
 
     def __init__(self, sessions: async_sessionmaker, staff_ids: list[int], clock):
@@ -38,19 +40,22 @@ class DatabaseSession(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         inbound: tuple[int, int] | None = data.get("inbound")
+        outcome: dict[str, Any] = data.get("inbound_outcome", {})
         async with self.sessions() as session:
             if inbound is not None and not await updates.is_pending(session, *inbound):
                 log.info("update %s seen before: ignored", inbound[1])
+                outcome["marked"] = True  # by the delivery that handled it
                 return None
-            release = updates.guard_commit(session, *inbound) if inbound else None
+            guard = updates.guard_commit(session, *inbound) if inbound else None
             data["session"] = session
             token = update_session.set(session)
             try:
                 return await self._handle(handler, event, data, session)
             finally:
                 update_session.reset(token)
-                if release is not None:
-                    release()
+                if guard is not None:
+                    guard()
+                    outcome["marked"] = guard.marked
 
     async def _handle(
         self, handler: Handler, event: TelegramObject, data: dict[str, Any], session

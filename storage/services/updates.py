@@ -9,7 +9,7 @@ effects, tried again when handling fails, pruned after a while.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,35 +190,60 @@ async def is_pending(session: AsyncSession, bot_id: int, update_id: int) -> bool
     return row is not None and row.status == PENDING
 
 
-def guard_commit(session: AsyncSession, bot_id: int, update_id: int) -> Callable[[], None]:
-    """The session's first commit also marks the update handled, or fails when another
-    delivery got there first. Whatever commits (a reply being sent, the end of the handler,
-    a service), the mark and the changes are saved together. Returns a function that removes
-    the guard once the update is done (listeners cannot be removed while they run)."""
-    target = session.sync_session
-    fired = False
+class Guard:
+    """Returned by guard_commit: call it to remove the guard. `marked` is true once a commit
+    that marked the update handled went through; a transaction rolled back before that takes
+    the mark with it, and the next commit marks it again."""
 
-    def mark(sync_session) -> None:
-        nonlocal fired
-        if fired:
+    def __init__(self, session: AsyncSession, bot_id: int, update_id: int) -> None:
+        self.target = session.sync_session
+        self.bot_id, self.update_id = bot_id, update_id
+        self.fired = False
+        self.marked = False
+        self._listeners = (
+            ("before_commit", self._mark),
+            ("after_commit", self._committed),
+            ("after_rollback", self._rolled_back),
+        )
+        for name, listener in self._listeners:
+            event.listen(self.target, name, listener)
+
+    def _mark(self, sync_session) -> None:
+        if self.fired:
             return
-        fired = True
+        self.fired = True
         result = sync_session.execute(
             update(TABLE)
             .where(
-                TABLE.c.update_id == update_id, TABLE.c.bot_id == bot_id, TABLE.c.status == PENDING
+                TABLE.c.update_id == self.update_id,
+                TABLE.c.bot_id == self.bot_id,
+                TABLE.c.status == PENDING,
             )
             .values(status=HANDLED, handled_at=utcnow(), last_error="")
         )
         if result.rowcount != 1:
-            raise AlreadyHandled(update_id)
+            raise AlreadyHandled(self.update_id)
 
-    def release() -> None:
-        if event.contains(target, "before_commit", mark):
-            event.remove(target, "before_commit", mark)
+    def _committed(self, sync_session) -> None:
+        if self.fired:
+            self.marked = True
 
-    event.listen(target, "before_commit", mark)
-    return release
+    def _rolled_back(self, sync_session) -> None:
+        if not self.marked:
+            self.fired = False
+
+    def __call__(self) -> None:
+        for name, listener in self._listeners:
+            if event.contains(self.target, name, listener):
+                event.remove(self.target, name, listener)
+
+
+def guard_commit(session: AsyncSession, bot_id: int, update_id: int) -> Guard:
+    """The session's first commit also marks the update handled, or fails when another
+    delivery got there first. Whatever commits (a reply being sent, the end of the handler,
+    a service), the mark and the changes are saved together. Returns the guard: calling it
+    removes it once the update is done (listeners cannot be removed while they run)."""
+    return Guard(session, bot_id, update_id)
 
 
 async def mark_handled(session: AsyncSession, bot_id: int, update_id: int) -> bool:
