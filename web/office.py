@@ -250,6 +250,8 @@ def error_text(_, code: str, **params: object) -> str:
             "Too many attempts from your network. Wait {minutes} minutes and try again."
         ),
         "no_actions": _("This console was started without the bot's outbox: it cannot send."),
+        "confirm": _("Tick “sure” first to confirm."),
+        "no_channel": _("This console cannot make that kind of link (no address is set for it)."),
     }
     text = words.get(code) or _("That did not work.")
     try:

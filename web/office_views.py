@@ -483,10 +483,8 @@ async def create_invite(request: web.Request) -> web.StreamResponse:
     unit_id = int(request.match_info["unit"])
     config = request.config_dict[CONFIG]
     web_channel = form.get("channel") != "telegram"
-    if web_channel and not config.base_url:
-        raise Refused(422, "not_found")
-    if not web_channel and not config.bot_username:
-        raise Refused(422, "not_found")
+    if (web_channel and not config.base_url) or (not web_channel and not config.bot_username):
+        raise Refused(422, "no_channel")
     created = await staff_invites.create_unit_invite(
         request[DB], member, unit_id, now=request[NOW], web=web_channel
     )
@@ -512,7 +510,7 @@ async def revoke_invite(request: web.Request) -> web.StreamResponse:
     member = member_of(request)
     form = await request.post()
     if form.get("sure") != "yes":
-        raise Refused(422, "csrf")
+        raise Refused(422, "confirm")
     revoked = await staff_invites.revoke_unit_invite(
         request[DB], member, int(request.match_info["invite"]), now=request[NOW]
     )
