@@ -95,6 +95,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         env_nested_delimiter="__",
+        env_ignore_empty=True,  # `WEB__PORT=` as .env.example writes it: the default
         extra="ignore",
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.settings import SettingsError, load_settings, require_token
@@ -28,6 +30,15 @@ def test_values_from_environment_and_env_file(monkeypatch, tmp_path):
     assert settings.staff_ids == [11, 22]
     assert settings.send.rate_per_second == 10
     assert settings.telegram_api_base == "http://127.0.0.1:8081"
+
+
+def test_the_example_env_file_copied_as_it_is_runs_on_the_defaults(tmp_path):
+    example = Path(__file__).resolve().parents[1] / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = load_settings()  # empty values (WEB__PORT=, HEALTH__PORT=) are the defaults
+    assert settings.web.port is None and settings.health.port is None
+    assert settings.effective_database_url == "sqlite+aiosqlite:///data/taizhang.db"
+    assert settings.send.concurrency == 8 and settings.log.format == "text"
 
 
 @pytest.mark.parametrize(
