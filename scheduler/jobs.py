@@ -131,7 +131,7 @@ def start_scheduler(
             edits = await progress_job(
                 session,
                 now=clock.now(),
-                rate=settings.send.rate_per_second,
+                rate=scheduler.sender.options.rate,  # the paid rate when it is allowed
                 default_language=settings.default_locale,
             )
             await session.commit()
