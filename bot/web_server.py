@@ -39,6 +39,7 @@ def web_base_url(settings: Settings) -> str:
 def build_web(settings: Settings, sessions: async_sessionmaker, clock=utcnow):
     from scheduler.broadcasts import confirm_and_queue
     from scheduler.notices import submit_and_tell_staff
+    from scheduler.nudges import nudge
     from scheduler.review_notices import accept_and_tell, return_and_tell
     from web.app import MB, OfficeActions, WebConfig, build_web_app
 
@@ -62,7 +63,7 @@ def build_web(settings: Settings, sessions: async_sessionmaker, clock=utcnow):
         session_lifetime=dt.timedelta(days=settings.web.session_max_days),
         trust_forwarded=settings.web.trust_forwarded,
         # the office console's review notices and broadcasts, queued as from the bot
-        office=OfficeActions(accept_and_tell, return_and_tell, confirm_and_queue),
+        office=OfficeActions(accept_and_tell, return_and_tell, confirm_and_queue, nudge),
     )
     return build_web_app(config)
 

@@ -43,12 +43,13 @@ Submitter = Callable[
 class OfficeActions:
     """What the office's console does that tells someone, passed in by the composition root
     (bot/web_server.py) as `submit` is: scheduler.review_notices.accept_and_tell and
-    return_and_tell, scheduler.broadcasts.confirm_and_queue. Without them (None) the console
-    shows review and broadcasts but cannot decide or send."""
+    return_and_tell, scheduler.broadcasts.confirm_and_queue, scheduler.nudges.nudge. Without
+    them (None) the console shows review and broadcasts but cannot decide or send."""
 
     accept: Callable[..., Awaitable[Any]]
     return_report: Callable[..., Awaitable[Any]]
     confirm_broadcast: Callable[..., Awaitable[Any]]
+    nudge: Callable[..., Awaitable[Any]] | None = None
 
 
 @dataclass

@@ -44,6 +44,8 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/r/{round:\\d+}/u/{unit:\\d+}", unit_page)
     r.add_post("/r/{round:\\d+}/u/{unit:\\d+}/accept", accept)
     r.add_post("/r/{round:\\d+}/u/{unit:\\d+}/return", return_report)
+    r.add_post("/r/{round:\\d+}/nudge", nudge)
+    r.add_post("/r/{round:\\d+}/u/{unit:\\d+}/nudge", nudge)
     r.add_get("/r/{round:\\d+}/export", exports_page)
     r.add_get("/r/{round:\\d+}/export/{what}", export_file)
     r.add_get("/r/{round:\\d+}/notice", notice_file)
@@ -232,6 +234,7 @@ async def matrix_page(request: web.Request) -> web.StreamResponse:
             "states": status.STATES,
             "as_of": local(request[NOW], found.timezone),
             "is_admin": member.is_admin,
+            "can_nudge": _can_nudge(request, member),
             "changed_units": [u for u in found.units if u.pending_changes],
         },
     )
@@ -266,6 +269,7 @@ async def _unit_context(request: web.Request) -> dict:
         "version_answers": version_answers,
         "trail": trail,
         "is_admin": member.is_admin,
+        "can_nudge": _can_nudge(request, member),
         "can_decide": member.is_admin and request.config_dict[CONFIG].office is not None,
         "local": lambda m: local(m, detail.timezone),
         "notice": "",
@@ -290,6 +294,11 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
         context.update(notice=_("That decision stood already: nothing new was sent."))
         context["notice_kind"] = "ok"
     return render(request, "unit.html", context)
+
+
+def _can_nudge(request: web.Request, member) -> bool:
+    actions = request.config_dict[CONFIG].office
+    return member.is_admin and actions is not None and actions.nudge is not None
 
 
 def _actions(request: web.Request):
@@ -359,6 +368,48 @@ async def _review_refused(
         comment_task=task_id,
     )
     return render(request, "unit.html", context, 409 if error.code == "stale" else 422)
+
+
+# ------------------------------------------------------------------ nudges
+
+
+async def nudge(request: web.Request) -> web.StreamResponse:
+    """🔔 a reminder to every unit not yet submitted (or to the unit of the URL), through the
+    outbox; each unit at most once a day (scheduler.nudges)."""
+    member = member_of(request)
+    actions = _actions(request)
+    if actions.nudge is None:
+        raise Refused(503, "no_actions")
+    round_id = int(request.match_info["round"])
+    unit_id = _int(request.match_info.get("unit")) or None
+    config = request.config_dict[CONFIG]
+    try:
+        result = await actions.nudge(
+            request[DB],
+            member,
+            round_id,
+            now=request[NOW],
+            unit_id=unit_id,
+            default_language=config.default_locale,
+        )
+    except StatusError as error:
+        _ = request[GETTEXT]
+        text = _("The round is closed: there is nobody to remind.")
+        return _message(request, 422, text if error.code == "round_closed" else str(error))
+    _ = request[GETTEXT]
+    lines = [_("Reminders queued: {count}.").format(count=result.queued)]
+    if result.nudged:
+        lines.append(_("Reminded now: {names}").format(names="、".join(result.nudged)))
+    if result.already:
+        lines.append(_("Reminded earlier today: {names}").format(names="、".join(result.already)))
+    if result.unreachable:
+        names = "、".join(result.unreachable)
+        lines.append(_("Nobody can be reached at: {names}").format(names=names))
+    if result.already_submitted:
+        lines.append(_("It has submitted already."))
+    back = f"{PREFIX}/r/{round_id}" + (f"/u/{unit_id}" if unit_id else "")
+    context = {"title": _("Reminders"), "message": " ".join(lines), "code": "ok", "back": back}
+    return render(request, "message.html", context)
 
 
 # ------------------------------------------------------------------ exports and the notice

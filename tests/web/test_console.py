@@ -98,6 +98,7 @@ class Console:
 @pytest.fixture
 async def console(prepared) -> AsyncIterator[Console]:
     from scheduler.broadcasts import confirm_and_queue
+    from scheduler.nudges import nudge
     from scheduler.review_notices import accept_and_tell, return_and_tell
     from storage.services import staff
     from storage.services.samples import bind_sample_people
@@ -108,7 +109,7 @@ async def console(prepared) -> AsyncIterator[Console]:
         await bind_sample_people(session)  # 张主任 (admin) and three units' contacts
         await staff.add_staff(session, VIEWER_ID, "钱科员", staff.VIEWER)
         await session.commit()
-    actions = OfficeActions(accept_and_tell, return_and_tell, confirm_and_queue)
+    actions = OfficeActions(accept_and_tell, return_and_tell, confirm_and_queue, nudge)
     app = build_web_app(web_config(sessions, clock, office=actions))
     server = TestServer(app)
     await server.start_server()
@@ -308,6 +309,28 @@ async def test_a_submission_changes_its_row_and_review_tells_the_unit(console):
     assert len(await console.query(
         lambda s: _all(s, select(OutboxMessage).where(OutboxMessage.kind == "review"))
     )) == 2  # fmt: skip
+
+
+async def test_a_nudge_reminds_the_units_not_yet_submitted_once_a_day(console):
+    from storage.models import OutboxMessage
+
+    await console.submit()
+    client = await console.signed_in()
+    url = f"/office/r/{console.round_id}"
+    html = await (await client.get(url)).text()
+    first = await client.post(f"{url}/nudge", data={"_csrf": csrf_of(html)})
+    text = await first.text()
+    assert first.status == 200 and "民政局" in text and "掌政镇" in text
+    nudges = await console.query(
+        lambda s: _all(s, select(OutboxMessage).where(OutboxMessage.kind == "nudge"))
+    )
+    assert sorted(m.chat_id for m in nudges) == [10002, 10003]  # not 医保局: it submitted
+    again = await client.post(f"{url}/nudge", data={"_csrf": csrf_of(html)})
+    assert "今天已提醒过：民政局、掌政镇" in await again.text()
+    viewer = await console.signed_in(VIEWER_ID)
+    page = await (await viewer.get(url)).text()
+    assert 'id="nudge"' not in page
+    assert (await viewer.post(f"{url}/nudge", data={"_csrf": csrf_of(page)})).status == 403
 
 
 async def test_exports_download_and_carry_the_submitted_answer(console):
