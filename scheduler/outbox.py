@@ -351,6 +351,11 @@ class Sender:
                         return
                     await self._wait(changed, max(wait, 0.001))
                     continue
+                # Calls in flight, one perhaps hung until its time-out: a row falling due
+                # meanwhile (a retry after its back-off) goes when it is due, not after them.
+                wait = await self._seconds_until_next_due(stale=False)
+                await self._wait(changed, None if wait is None else max(wait, 0.001))
+                continue
             elif run.idle:
                 return  # out of claims
             await self._wait(changed, None)
@@ -566,7 +571,9 @@ class Sender:
             self._dialect = (await session.connection()).dialect.name
         return self._dialect == "postgresql"
 
-    async def _seconds_until_next_due(self) -> float | None:
+    async def _seconds_until_next_due(self, *, stale: bool = True) -> float | None:
+        """Until the next queued row falls due, or (with `stale`) a row left `sending` goes
+        stale; None when there is neither."""
         async with self.sessions() as session:
             connection = await session.connection()
             queued = (
@@ -574,11 +581,13 @@ class Sender:
                     select(func.min(OUTBOX.c.next_attempt_at)).where(OUTBOX.c.status == QUEUED)
                 )
             ).scalar_one()
-            stuck = (
-                await connection.execute(
-                    select(func.min(OUTBOX.c.claimed_at)).where(OUTBOX.c.status == SENDING)
-                )
-            ).scalar_one()
+            stuck = None
+            if stale:
+                stuck = (
+                    await connection.execute(
+                        select(func.min(OUTBOX.c.claimed_at)).where(OUTBOX.c.status == SENDING)
+                    )
+                ).scalar_one()
         candidates = [aware_utc(queued)] if queued else []
         if stuck:
             candidates.append(aware_utc(stuck) + dt.timedelta(seconds=self.options.stale_after))
