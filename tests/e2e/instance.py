@@ -1,0 +1,61 @@
+"""One bot instance for tests, as a process: `taizhang run` on the test's clock, not the wall's.
+
+    TAIZHANG_TEST_NOW="2026-03-09 10:00" python -m tests.e2e.instance
+
+Reads the settings from the environment (and `.env`) as `taizhang run` does and runs the real
+`bot.runner.run`, with a clock that starts at TAIZHANG_TEST_NOW (Shanghai time; default the
+reminder morning below, when the sample round's 5-working-days reminder is due) and runs at real
+speed. With TAIZHANG_TEST_MONOTONIC (the test's `time.monotonic()` at the moment its own clock
+read TAIZHANG_TEST_NOW) every instance shares the test's clock, whenever it started: the
+monotonic clock is the machine's, the same in every process. SIGTERM stops it gracefully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from zoneinfo import ZoneInfo
+
+NOW_VARIABLE = "TAIZHANG_TEST_NOW"
+MONOTONIC_VARIABLE = "TAIZHANG_TEST_MONOTONIC"
+# A Monday at 10:00: a sample round loaded on this day (due five working days later, see
+# storage/services/samples.py) has its 5-working-days reminder due now.
+REMINDER_MORNING = "2026-03-09 10:00"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def clock_from_env(environ: Mapping[str, str] = os.environ) -> Callable[[], dt.datetime]:
+    """Now on the test's clock: TAIZHANG_TEST_NOW, plus the real seconds since."""
+    local = environ.get(NOW_VARIABLE) or REMINDER_MORNING
+    start = dt.datetime.fromisoformat(local).replace(tzinfo=SHANGHAI).astimezone(dt.UTC)
+    anchor = float(environ.get(MONOTONIC_VARIABLE) or time.monotonic())
+
+    def now() -> dt.datetime:
+        return start + dt.timedelta(seconds=time.monotonic() - anchor)
+
+    return now
+
+
+def main() -> int:
+    from bot.settings import SettingsError, load_settings, require_token
+
+    try:
+        settings = load_settings()
+        require_token(settings)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    from bot.runner import run
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(settings, clock=clock_from_env()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
