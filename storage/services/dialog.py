@@ -33,8 +33,10 @@ class DialogStateStore:
             yield session, True
 
     async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
-        async with self._session() as (session, _owned):
+        async with self._session() as (session, owned):
             row = await session.get(DialogState, key)
+            if row is not None and not owned:
+                _held(session)[key] = row
             return (row.state, dict(row.data)) if row else (None, {})
 
     async def set_state(self, key: str, state: str | None) -> None:
@@ -52,7 +54,16 @@ class DialogStateStore:
                 setattr(row, name, value)
             row.updated_at = utcnow()
             session.add(row)
+            if not owned:
+                _held(session)[key] = row
             if owned:
                 await session.commit()
             else:
                 await session.flush()
+
+
+def _held(session: AsyncSession) -> dict[str, DialogState]:
+    """The update's dialog rows, held for as long as its session: the session keeps its rows
+    only while something refers to them, so each read of the state would otherwise ask the
+    database again (aiogram reads it several times per update)."""
+    return session.info.setdefault("dialog_rows", {})
