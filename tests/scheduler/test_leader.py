@@ -41,8 +41,10 @@ async def test_one_of_two_leads_and_the_other_takes_over_when_its_connection_clo
         assert [r["application_name"] for r in names] == [APPLICATION_NAME] * 2
 
         # The leader's connection closes under it (as when its process dies).
-        assert await admin.fetchval("SELECT pg_terminate_backend($1)", first.backend_pid)
-        assert await second.try_lead() is True  # at once: the server freed the lock
+        gone = first.backend_pid
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", gone)
+        await _until_backend_gone(admin, gone)  # terminating only signals it; then it exits
+        assert await second.try_lead() is True  # the server freed the lock with the session
         assert await first.try_lead() is False  # it learns at its next check
         assert first.last_error  # why it lost: the connection's error
         assert await first.try_lead() is False  # a new connection, and the lock is taken
@@ -55,6 +57,12 @@ async def test_one_of_two_leads_and_the_other_takes_over_when_its_connection_clo
         await second.release()
         await admin.close()
     assert first.is_leader is False
+
+
+async def _until_backend_gone(admin, pid: int, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
+            await asyncio.sleep(0.01)
 
 
 @pytest.mark.postgres
