@@ -107,8 +107,10 @@ class Inbox:
         finally:
             await self.drain()
 
-    async def drain(self, timeout: float = 10.0) -> None:
-        """Wait for the updates in hand (SIGTERM lets them finish)."""
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait for the updates in hand (SIGTERM lets them finish), at most `timeout` seconds:
+        with the sender's own wait (bot/runner.py) a stop stays within 10 s. An update cut
+        off is stored, and handled again at the next start."""
         if self._busy:
             await asyncio.wait(list(self._busy.values()), timeout=timeout)
 

@@ -17,6 +17,9 @@ from storage.services.rounds import plans_and_open_rounds
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+# A stop (SIGTERM) lets the updates in hand finish (up to 5 s, bot/inbox.py), then the
+# sender's calls in flight (up to this): with closing, within the 10 s an orchestrator allows.
+SENDER_STOP_SECONDS = 4.0
 
 
 async def run(
@@ -51,7 +54,7 @@ async def run(
         if web_form is not None:
             await web_form.cleanup()
         if scheduler is not None:
-            await stop_scheduler(scheduler)
+            await stop_scheduler(scheduler, timeout=SENDER_STOP_SECONDS)
         await app.close()
 
 
