@@ -70,6 +70,28 @@ class WebSettings(BaseModel):
         return value
 
 
+class SmtpSettings(BaseModel):
+    """E-mail reminders (scheduler/email_sender.py, docs/delivery.md): off while HOST is empty.
+    The mails carry personal links to the web form, so WEB__BASE_URL must be set too."""
+
+    host: str = ""
+    port: int | None = Field(None, ge=1, le=65535)  # default: 465 with tls, else 587 (25: none)
+    tls: Literal["none", "starttls", "tls"] = "starttls"
+    user: str = ""
+    password: str = ""
+    sender: str = ""  # the From address, e.g. 台账提醒 <taizhang@example.gov.cn>
+    rate_per_minute: float = Field(30.0, gt=0)  # the e-mail channel's own pace
+    max_attempts: int = Field(8, ge=1)
+    concurrency: int = Field(2, ge=1, le=50)  # SMTP conversations at once
+    timeout: float = Field(60.0, gt=0, lt=300)  # seconds for one message's conversation
+
+    @property
+    def effective_port(self) -> int:
+        if self.port:
+            return self.port
+        return {"tls": 465, "starttls": 587}.get(self.tls, 25)
+
+
 class HealthSettings(BaseModel):
     """`/healthz` and `/metrics` (bot/health.py); off while PORT is not set."""
 
@@ -113,6 +135,7 @@ class Settings(BaseSettings):
     send: SendSettings = Field(default_factory=SendSettings)
     updates: UpdateSettings = Field(default_factory=UpdateSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
@@ -168,6 +191,11 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def email_enabled(self) -> bool:
+        """E-mail reminders need an SMTP server and the web form's address for their links."""
+        return bool(self.smtp.host and self.web.base_url)
 
 
 class SettingsError(Exception):

@@ -51,6 +51,7 @@ from storage.services.outbox import (
     QUEUED,
     SENDING,
     SENT,
+    TELEGRAM,
     aware_utc,
 )
 
@@ -240,6 +241,8 @@ class SenderOptions:
 
 class Sender:
     """Sends due outbox rows through an aiogram Bot; one instance per process."""
+
+    channel = TELEGRAM  # the rows it takes; e-mail has its own (scheduler/email_sender.py)
 
     def __init__(
         self,
@@ -449,10 +452,11 @@ class Sender:
         due = (
             select(OUTBOX.c.id)
             .where(
+                OUTBOX.c.channel == self.channel,
                 or_(
                     and_(OUTBOX.c.status == QUEUED, OUTBOX.c.next_attempt_at <= now),
                     and_(OUTBOX.c.status == SENDING, OUTBOX.c.claimed_at < stale),
-                )
+                ),
             )
             .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id)
             .limit(limit)
@@ -555,6 +559,7 @@ class Sender:
             result = await connection.execute(
                 update(OUTBOX)
                 .where(
+                    OUTBOX.c.channel == self.channel,
                     OUTBOX.c.status == SENDING,
                     OUTBOX.c.claimed_by.not_like(f"%{IN_FLIGHT}"),
                     OUTBOX.c.claimed_by != self.worker,
@@ -578,14 +583,18 @@ class Sender:
             connection = await session.connection()
             queued = (
                 await connection.execute(
-                    select(func.min(OUTBOX.c.next_attempt_at)).where(OUTBOX.c.status == QUEUED)
+                    select(func.min(OUTBOX.c.next_attempt_at)).where(
+                        OUTBOX.c.status == QUEUED, OUTBOX.c.channel == self.channel
+                    )
                 )
             ).scalar_one()
             stuck = None
             if stale:
                 stuck = (
                     await connection.execute(
-                        select(func.min(OUTBOX.c.claimed_at)).where(OUTBOX.c.status == SENDING)
+                        select(func.min(OUTBOX.c.claimed_at)).where(
+                            OUTBOX.c.status == SENDING, OUTBOX.c.channel == self.channel
+                        )
                     )
                 ).scalar_one()
         candidates = [aware_utc(queued)] if queued else []

@@ -158,7 +158,9 @@ class ContactFacts:
     chat_id: int
     name: str = ""
     language: str | None = None
-    reachable: bool = True  # reachable and active
+    reachable: bool = True  # reachable and active (by e-mail when `channel` says so)
+    channel: str = "telegram"  # telegram | email: how this contact is reminded
+    email: str = ""  # the address, when reminded by e-mail
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,10 @@ class Reminder:
     @property
     def dedupe_key(self) -> str:
         contact = self.contact.contact_id if self.contact else 0
-        return f"reminder:{self.round_id}:{self.unit_id}:{contact}:{self.step}:{self.on}"
+        key = f"reminder:{self.round_id}:{self.unit_id}:{contact}:{self.step}:{self.on}"
+        if self.contact is not None and self.contact.channel != "telegram":
+            key += f":{self.contact.channel}"  # the same reminder, once per channel
+        return key
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ledger.model import Status
 from ledger.workdays import WorkCalendar
 from scheduler.clock import Clock, SystemClock
+from scheduler.email_messages import email_reminder_message
 from scheduler.messages import calendar_missing_messages, escalation_messages, reminder_message
 from scheduler.policy import (
     ContactFacts,
@@ -53,6 +54,7 @@ from storage.models import (
     Unit,
 )
 from storage.services.calendar import load_work_calendar
+from storage.services.email_contacts import emails_reminders
 from storage.services.errors import NotFound
 from storage.services.outbox import NewMessage, enqueue
 from storage.services.people import staff_recipients
@@ -81,8 +83,10 @@ async def load_round_states(
     *,
     round_ids: Sequence[int] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    email: bool = False,
 ) -> tuple[list[RoundState], WorkCalendar]:
-    """Open rounds (or the rounds named), read in a fixed number of statements."""
+    """Open rounds (or the rounds named), read in a fixed number of statements. With `email`
+    (the e-mail channel is on), contacts reminded by e-mail count as reachable that way."""
     query = select(Round, Plan).join(Plan, Plan.id == Round.plan_id)
     if round_ids is None:
         query = query.where(Round.status == "open")
@@ -97,7 +101,7 @@ async def load_round_states(
     previous = await _previous_dues(session, plan_ids)
     tasks = await _unit_tasks(session, plan_ids)
     units = await _units(session, plan_ids)
-    contacts = await _contacts(session, plan_ids)
+    contacts = await _contacts(session, plan_ids, email)
     submitted = set(
         (
             await session.exec(
@@ -224,7 +228,9 @@ async def _units(session: AsyncSession, plan_ids: list[int]) -> dict[int, str]:
     return dict(rows)
 
 
-async def _contacts(session: AsyncSession, plan_ids: list[int]) -> dict[int, list[ContactFacts]]:
+async def _contacts(
+    session: AsyncSession, plan_ids: list[int], email: bool = False
+) -> dict[int, list[ContactFacts]]:
     rows = (
         await session.exec(
             select(
@@ -234,14 +240,25 @@ async def _contacts(session: AsyncSession, plan_ids: list[int]) -> dict[int, lis
                 Contact.name,
                 Contact.language,
                 Contact.reachable,
+                Contact.email,
+                Contact.email_error,
+                Contact.remind_by_email,
             )
             .where(Contact.unit_id.in_(_assigned_units(plan_ids)), Contact.active.is_(True))
             .order_by(Contact.unit_id, Contact.id)
         )
     ).all()
     contacts: dict[int, list[ContactFacts]] = defaultdict(list)
-    for unit_id, contact_id, chat_id, name, language, reachable in rows:
-        contacts[unit_id].append(ContactFacts(contact_id, chat_id, name, language, reachable))
+    for unit_id, contact_id, chat_id, name, language, reachable, *mail in rows:
+        address, refused, prefer = mail
+        telegram = reachable and chat_id is not None
+        if email and emails_reminders(
+            email=address, email_error=refused, remind_by_email=prefer, telegram_reachable=telegram
+        ):
+            facts = ContactFacts(contact_id, chat_id, name, language, True, "email", address)
+        else:
+            facts = ContactFacts(contact_id, chat_id, name, language, reachable)
+        contacts[unit_id].append(facts)
     return contacts
 
 
@@ -300,10 +317,12 @@ async def sweep(
     staff_ids: Sequence[int] = (),
     default_language: str = "zh_CN",
     round_ids: Sequence[int] | None = None,
+    email: bool = False,
 ) -> SweepResult:
-    """Queue every reminder and escalation due now. The caller commits."""
+    """Queue every reminder and escalation due now. The caller commits. With `email` (an
+    SMTP server and the web form's address are set), contacts reminded by e-mail get theirs."""
     now = now or (clock or SystemClock()).now()
-    states, calendar = await load_round_states(session, round_ids=round_ids)
+    states, calendar = await load_round_states(session, round_ids=round_ids, email=email)
     result = SweepResult(at=now)
     messages: list[NewMessage] = []
     recipients: list[tuple[int, str | None]] | None = None
@@ -345,6 +364,18 @@ def _reminder_messages(
             result.unreachable.append((state.round.id, reminder.unit_name))
             continue
         unit = units[reminder.unit_id]
+        if reminder.contact.channel == "email":
+            messages.append(
+                email_reminder_message(
+                    reminder,
+                    unit,
+                    round_name=state.round.name,
+                    due=state.round.due_date,
+                    default_language=default_language,
+                )
+            )
+            result.reminders += 1
+            continue
         messages.append(
             reminder_message(
                 reminder,

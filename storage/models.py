@@ -199,6 +199,11 @@ class Contact(SQLModel, table=True):
     active: bool = True
     invite_id: int | None = Field(default=None, foreign_key="invite.id")
     created_at: dt.datetime = _created()
+    # E-mail reminders (docs/delivery.md): the address, the contact's choice of e-mail over
+    # Telegram, and why the address was refused for good (a 5xx; "" while it is fine).
+    email: str = ""
+    remind_by_email: bool = False
+    email_error: str = ""
 
 
 class Invite(SQLModel, table=True):
@@ -369,11 +374,15 @@ class OutboxMessage(SQLModel, table=True):
     """A message the bot sends on its own; the dedupe key makes queuing it idempotent."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)  # the sender's claim
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),  # the sender's claim
+        Index("ix_outbox_channel_due", "channel", "status", "next_attempt_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True)
     kind: str  # reminder | receipt | staff_notice | broadcast | escalation
-    chat_id: int = Field(sa_type=BigInteger, index=True)
+    channel: str = "telegram"  # telegram | email: each has its own sender over this queue
+    chat_id: int = Field(sa_type=BigInteger, index=True)  # e-mail: the contact's id
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
     method: str = "sendMessage"
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -26,6 +26,7 @@ OUTBOX = OutboxMessage.__table__
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 WITHDRAWN = "withdrawn"  # taken back before it went (a cancelled broadcast)
 IN_FLIGHT = "!"  # appended to claimed_by once the call starts: the row may have been sent
+TELEGRAM, EMAIL = "telegram", "email"  # channels: each has its own sender over this queue
 
 
 # ---------------------------------------------------------------- queuing
@@ -42,6 +43,7 @@ class NewMessage:
     method: str = "sendMessage"
     contact_id: int | None = None
     not_before: dt.datetime | None = None
+    channel: str = TELEGRAM  # or EMAIL: chat_id is then the contact's id (scheduler/email_sender)
 
 
 async def enqueue(
@@ -92,6 +94,7 @@ def _row(message: NewMessage, now: dt.datetime) -> dict[str, Any]:
     return {
         "dedupe_key": message.dedupe_key,
         "kind": message.kind,
+        "channel": message.channel,
         "chat_id": message.chat_id,
         "contact_id": message.contact_id,
         "method": message.method,
