@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from scheduler import metrics
 from scheduler.broadcasts import PROGRESS_EVERY, progress_job
 from scheduler.clock import Clock, as_clock
+from scheduler.email_sender import EmailSender
 from scheduler.leader import Leadership
 from scheduler.outbox import Sender
 from scheduler.reminders import sweep
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_JOB = "reminder-sweep"
 SEND_JOB = "outbox-sender"
+EMAIL_JOB = "outbox-email-sender"
 BROADCAST_JOB = "broadcast-progress"
 LEADER_JOB = "leadership"
 SWEEP_EVERY = 300.0  # seconds; reminders are due by the day, within office hours
@@ -47,8 +49,10 @@ class ReminderScheduler(AsyncIOScheduler):
     """An AsyncIOScheduler that also holds the outbox sender its jobs drive."""
 
     sender: Sender
+    email_sender: EmailSender | None  # None: no SMTP__HOST (or no WEB__BASE_URL for links)
     leadership: Leadership
     _send_lock: asyncio.Lock
+    _email_lock: asyncio.Lock
 
 
 def start_scheduler(
@@ -60,6 +64,7 @@ def start_scheduler(
     sender: Sender | None = None,
     leadership: Leadership | None = None,
     leader_every: float | None = None,
+    email_sender: EmailSender | None = None,
 ) -> AsyncIOScheduler:
     """Start the sweep and sender jobs for an App (settings, sessions, bot); needs a loop.
 
@@ -70,6 +75,10 @@ def start_scheduler(
     scheduler = ReminderScheduler(timezone=settings.zone)
     scheduler.sender = sender or Sender.from_settings(app.sessions, app.bot, settings, clock=clock)
     scheduler._send_lock = asyncio.Lock()
+    if email_sender is None and getattr(settings, "email_enabled", False):
+        email_sender = EmailSender.from_settings(app.sessions, settings, clock=clock)
+    scheduler.email_sender = email_sender
+    scheduler._email_lock = asyncio.Lock()
     engine = getattr(app, "engine", None)  # tests may pass an app of sessions alone
     scheduler.leadership = leadership or Leadership(
         engine.url if engine is not None else settings.effective_database_url
@@ -111,6 +120,7 @@ def start_scheduler(
                 clock=clock,
                 staff_ids=settings.staff_ids,
                 default_language=settings.default_locale,
+                email=scheduler.email_sender is not None,
             )
             await session.commit()
         return result
@@ -123,6 +133,14 @@ def start_scheduler(
             report = await scheduler.sender.drain()
         if report.handled:
             log.info("outbox: %s", report)
+
+    async def email_job() -> None:  # the e-mail channel's rows, at their own pace
+        if scheduler._email_lock.locked() or scheduler.email_sender is None:
+            return
+        async with scheduler._email_lock:
+            report = await scheduler.email_sender.drain()
+        if report.handled:
+            log.info("outbox (e-mail): %s", report)
 
     async def broadcast_job() -> None:  # the progress messages of broadcasts, via the outbox
         if not scheduler.leadership.is_leader:
@@ -163,6 +181,15 @@ def start_scheduler(
         next_run_time=now,
         **common,
     )
+    if scheduler.email_sender is not None:
+        scheduler.add_job(
+            email_job,
+            IntervalTrigger(seconds=send_every),
+            id=EMAIL_JOB,
+            max_instances=2,
+            next_run_time=now,
+            **common,
+        )
     scheduler.add_job(
         broadcast_job,
         IntervalTrigger(seconds=PROGRESS_EVERY),
@@ -177,6 +204,7 @@ def start_scheduler(
 
 def _send_soon(scheduler: AsyncIOScheduler) -> None:
     _run_soon(scheduler, SEND_JOB)
+    _run_soon(scheduler, EMAIL_JOB)
 
 
 def _run_soon(scheduler: AsyncIOScheduler, job_id: str) -> None:
@@ -193,9 +221,11 @@ async def stop_scheduler(scheduler: AsyncIOScheduler, *, timeout: float = 10.0) 
     scheduler.pause()  # no job starts from now on; the ones running go on
     if isinstance(scheduler, ReminderScheduler):
         scheduler.sender.stop()
+        if scheduler.email_sender is not None:
+            scheduler.email_sender.stop()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
-                async with scheduler._send_lock:
+                async with scheduler._send_lock, scheduler._email_lock:
                     pass
     scheduler.shutdown(wait=False)
     if isinstance(scheduler, ReminderScheduler):

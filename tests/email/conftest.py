@@ -28,6 +28,7 @@ class Catcher:
     """The SMTP server's handler: every message it accepted, and scripted RCPT answers."""
 
     messages: list[EmailMessage] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
     rcpt: dict[str, list[str]] = field(default_factory=dict)  # address → answers, in turn
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -44,6 +45,7 @@ class Catcher:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(message)
+        self.arrived.set()
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:
