@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli_broadcast import broadcast_app
+from bot.cli_contact import contact_app
 from bot.cli_invite import invite_app
 from bot.cli_ledger import export_command, report_app
 from bot.cli_notice import notice_app
@@ -50,6 +51,7 @@ app.add_typer(units_app, name="units")
 app.add_typer(round_app, name="round")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(invite_app, name="invite")
+app.add_typer(contact_app, name="contact")
 app.command("sandbox")(sandbox_command)
 app.command("export")(export_command)
 app.add_typer(report_app, name="report")

@@ -216,6 +216,14 @@ NameOption = Annotated[
     str, typer.Option("--name", help="With --web: the contact's name (and --phone) for the form.")
 ]
 PhoneOption = Annotated[str, typer.Option("--phone", help="With --web: the contact's phone.")]
+EmailOption = Annotated[
+    str,
+    typer.Option(
+        "--email",
+        help="With --web: the contact's e-mail address; the contact is made now and gets "
+        "e-mail reminders (SMTP__HOST) with personal links.",
+    ),
+]
 QrOption = Annotated[
     Path | None,
     typer.Option("--qr", help="QR code PNG to write (default: invite-<unit>.png here)."),
@@ -247,12 +255,20 @@ def invite_create(
     web: WebOption = False,
     name: NameOption = "",
     phone: PhoneOption = "",
+    email: EmailOption = "",
 ) -> None:
     """Create an invite link and its QR code (or, with --all-units, a workbook of them);
     with --web, a personal link to the web report form."""
     cli = _cli()
-    if (name or phone) and not (web and unit):
-        raise cli.fail("--name and --phone are for one unit's --web link", 2)
+    if (name or phone or email) and not (web and unit):
+        raise cli.fail("--name, --phone and --email are for one unit's --web link", 2)
+    if email:
+        from storage.services.email_contacts import BadEmail, normalise_email
+
+        try:
+            email = normalise_email(email)
+        except BadEmail as err:
+            raise cli.fail(str(err), 2) from None
     uses = uses or (3 if web else 1)
     expires = expires or ("30d" if web else "14d")
     if bool(unit) == all_units:
@@ -281,7 +297,9 @@ def invite_create(
             username = find_bot_username(bot_username)
         except NoUsername as err:
             raise cli.fail(str(err), 2) from None
-    request = Request(directory, uses, expires_in, username, settings.zone, web_base, name, phone)
+    request = Request(
+        directory, uses, expires_in, username, settings.zone, web_base, name, phone, email
+    )
     if all_units:
         _create_for_all(request, output or Path("invites.xlsx"))
     else:
@@ -298,6 +316,7 @@ class Request:
     web_base: str = ""  # a web link's address starts so; "": a Telegram deep link
     name: str = ""
     phone: str = ""
+    email: str = ""  # with web_base: the link is for the unit's contact of this address
 
     async def create(self, session, unit, **person: str):
         """(created invite, its link): a web link with `web_base`, else a deep link."""
@@ -305,6 +324,19 @@ class Request:
         from storage.services.web_access import create_web_invite, web_link
         from storage.types import utcnow
 
+        if self.web_base and self.email:
+            from storage.services.email_contacts import create_email_contact
+
+            contact = await create_email_contact(session, unit, self.email, now=utcnow(), **person)
+            created = await create_web_invite(
+                session,
+                unit,
+                now=utcnow(),
+                uses=self.uses,
+                expires_in=self.expires_in,
+                contact_id=contact.id,
+            )
+            return created, web_link(self.web_base, created.token)
         if self.web_base:
             created = await create_web_invite(
                 session, unit, now=utcnow(), uses=self.uses, expires_in=self.expires_in, **person

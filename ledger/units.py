@@ -19,7 +19,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -58,15 +58,26 @@ def normalise_name(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class UnitContact:
+    """A person who reports for the unit, as the office knows them (for e-mail reminders)."""
+
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
 class Unit:
     name: str  # canonical, e.g. 兴庆区医疗保障局
     short_name: str = ""  # as the forms usually write it, e.g. 医保局
     kind: UnitKind = UnitKind.DEPARTMENT
     aliases: tuple[str, ...] = ()
+    contacts: tuple[UnitContact, ...] = ()  # optional; only those with an e-mail are imported
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", UnitKind(self.kind))
         object.__setattr__(self, "aliases", tuple(self.aliases))
+        object.__setattr__(self, "contacts", tuple(self.contacts))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -256,16 +267,39 @@ def _item_lines(root: yaml.Node, key: str) -> list[int]:
 def _unit_from_mapping(entry: Any, place: str, source: str | None) -> Unit:
     if not isinstance(entry, dict):
         raise LedgerError("每个单位应当写 name、short、aliases、kind", source=source, place=place)
-    _reject_unknown(entry, {"name", "short", "short_name", "aliases", "kind"}, place, source)
+    known = {"name", "short", "short_name", "aliases", "kind", "contacts"}
+    _reject_unknown(entry, known, place, source)
     aliases = entry.get("aliases") or []
     if isinstance(aliases, str):
         aliases = _split_aliases(aliases)
     if not isinstance(aliases, list):
         raise LedgerError("aliases 应当是一个列表", source=source, place=place)
     short = entry.get("short", entry.get("short_name"))
-    return _unit(
+    unit = _unit(
         entry.get("name"), short, [str(a) for a in aliases], entry.get("kind"), place, source
     )
+    contacts = entry.get("contacts") or []
+    if not isinstance(contacts, list):
+        raise LedgerError(
+            "contacts 应当是一个列表（name、phone、email）", source=source, place=place
+        )
+    people = []
+    for person in contacts:
+        if not isinstance(person, dict):
+            raise LedgerError("每个联系人应当写 name、phone、email", source=source, place=place)
+        _reject_unknown(person, {"name", "phone", "email"}, place, source)
+        people.append(_contact(person, place, source))
+    return replace(unit, contacts=tuple(people)) if people else unit
+
+
+def _contact(person: dict[str, Any], place: str, source: str | None) -> UnitContact:
+    def text(key: str) -> str:
+        return " ".join(str(person.get(key) or "").split())
+
+    email = text("email")
+    if email and (" " in email or email.count("@") != 1 or "." not in email.split("@")[1]):
+        raise LedgerError(f"电子邮箱“{email}”格式不对", source=source, place=place)
+    return UnitContact(text("name"), text("phone"), email)
 
 
 def _unit(
@@ -323,6 +357,13 @@ CSV_HEADERS = {
     "别名": "aliases",
     "kind": "kind",
     "类型": "kind",
+    "contact": "contact",
+    "联系人": "contact",
+    "phone": "phone",
+    "联系电话": "phone",
+    "email": "email",
+    "邮箱": "email",
+    "电子邮箱": "email",
 }
 CSV_COLUMNS = ("name", "short_name", "aliases", "kind")
 
@@ -352,6 +393,9 @@ def parse_units_csv(
         row = {c: cell for c, cell in zip(columns, cells, strict=False) if c}
         aliases = _split_aliases(row.get("aliases", ""))
         unit = _unit(row.get("name"), row.get("short"), aliases, row.get("kind"), place, source)
+        if (row.get("email") or "").strip():  # the row's contact, with an e-mail address
+            person = {"name": row.get("contact"), "phone": row.get("phone"), "email": row["email"]}
+            unit = replace(unit, contacts=(_contact(person, place, source),))
         rows.append((unit, place))
     return _directory(key, title, rows, {}, source)
 
@@ -388,6 +432,10 @@ def dump_units_yaml(directory: UnitDirectory) -> str:
             entry["short"] = unit.short_name
         entry["aliases"] = list(unit.aliases)
         entry["kind"] = unit.kind.value
+        if unit.contacts:
+            entry["contacts"] = [
+                {k: v for k, v in vars(person).items() if v} for person in unit.contacts
+            ]
         units.append(entry)
     data = {
         "directory": directory.key,

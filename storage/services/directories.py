@@ -20,6 +20,7 @@ class UnitsImportResult:
     deactivated: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     unknown_group_members: list[str] = field(default_factory=list)
+    contacts: int = 0  # contacts given an e-mail address, or made with one
 
     @property
     def changed(self) -> bool:
@@ -69,7 +70,26 @@ async def import_directory(
             result.updated.append(name)
             result.unchanged -= 1
     result.groups, result.unknown_group_members = await _sync_groups(session, directory.id, source)
+    result.contacts = await _sync_contacts(session, directory.id, source)
     return result
+
+
+async def _sync_contacts(
+    session: AsyncSession, directory_id: int, source: ledger_units.UnitDirectory
+) -> int:
+    """The file's contacts with an e-mail address (docs/units-format.md); never removes any."""
+    from storage.services.email_contacts import sync_directory_contacts
+    from storage.types import utcnow
+
+    with_contacts = [unit for unit in source.units if unit.contacts]
+    if not with_contacts:
+        return 0
+    rows = {u.name: u for u in await _units(session, directory_id, active_only=False)}
+    changed = 0
+    for unit in with_contacts:
+        entries = [(c.name, c.phone, c.email) for c in unit.contacts]
+        changed += await sync_directory_contacts(session, rows[unit.name], entries, now=utcnow())
+    return changed
 
 
 def _update_unit(row: Unit, unit: ledger_units.Unit, position: int) -> bool:
