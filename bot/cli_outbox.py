@@ -181,7 +181,10 @@ def remind_sweep(as_json: JsonOption = False) -> None:
         from scheduler.reminders import sweep
 
         return await sweep(
-            session, staff_ids=settings.staff_ids, default_language=settings.default_locale
+            session,
+            staff_ids=settings.staff_ids,
+            default_language=settings.default_locale,
+            email=settings.email_enabled,  # e-mail contacts too, when SMTP__HOST is set
         )
 
     result = _cli().run_with_session(work)
