@@ -27,6 +27,7 @@ from aiogram.types import Update
 
 from bot.settings import UpdateSettings
 from locales import N_, gettext_for, language_for
+from scheduler import metrics
 from scheduler.messages import to_staff
 from storage.services import updates
 from storage.services.outbox import enqueue
@@ -142,6 +143,7 @@ class Inbox:
 
     async def _handle(self, update_id: int, payload: dict[str, Any]) -> None:
         async with self._limit:
+            started = time.perf_counter()
             bot_id = self.bot.id
             outcome: dict[str, Any] = {}
             try:
@@ -151,16 +153,19 @@ class Inbox:
                 )
             except updates.AlreadyHandled:
                 log.info("update %s was handled by another delivery: ignored", update_id)
+                metrics.UPDATES.labels("duplicate").inc()
             except Exception as error:
-                await self._failed(update_id, payload, error)
+                metrics.UPDATES.labels(await self._failed(update_id, payload, error)).inc()
             else:
-                if outcome.get("marked"):
-                    return  # in the handler's own commit (storage.services.updates.Guard)
-                async with self.sessions() as session:  # no handler committed: still done
-                    await updates.mark_handled(session, bot_id, update_id)
-                    await session.commit()
+                if not outcome.get("marked"):  # else in the handler's own commit (Guard)
+                    async with self.sessions() as session:  # no handler committed: still done
+                        await updates.mark_handled(session, bot_id, update_id)
+                        await session.commit()
+                metrics.UPDATES.labels("handled").inc()
+                metrics.HANDLER_SECONDS.observe(time.perf_counter() - started)
 
-    async def _failed(self, update_id: int, payload: dict[str, Any], error: Exception) -> None:
+    async def _failed(self, update_id: int, payload: dict[str, Any], error: Exception) -> str:
+        """Records the failure; says what became of the update: retried or failed."""
         options = self.options
         async with self.sessions() as session:
             row = await session.get(updates.InboundUpdate, (update_id, self.bot.id))
@@ -181,14 +186,16 @@ class Inbox:
         if given_up:
             log.error("update %s failed %d times; given up", update_id, attempt, exc_info=error)
             self._digest_soon()
-        elif row is None or row.status != updates.PENDING:
+            return "failed"
+        if row is None or row.status != updates.PENDING:
             # It failed after its changes were committed (and marked handled): not repeated.
             log.error("update %s failed after it was saved", update_id, exc_info=error)
-        else:
-            log.warning(
-                "update %s failed (attempt %d), tried again soon: %r", update_id, attempt, error
-            )
-            self._wake.set()
+            return "failed"
+        log.warning(
+            "update %s failed (attempt %d), tried again soon: %r", update_id, attempt, error
+        )
+        self._wake.set()
+        return "retried"
 
     async def _tell_the_sender(self, session, update_id: int, payload: dict[str, Any]) -> None:
         chat_id, user_id = updates.chat_of(payload), updates.sender_of(payload)

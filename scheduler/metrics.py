@@ -17,7 +17,7 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 UPDATES = Counter(
     "taizhang_updates_total",
-    "Telegram updates taken from the inbox, by outcome (handled, failed, retried).",
+    "Telegram updates taken from the inbox, by outcome (handled, retried, failed, duplicate).",
     ["outcome"],
     registry=REGISTRY,
 )
