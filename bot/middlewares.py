@@ -64,7 +64,8 @@ class DatabaseSession(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is not None:
             identity = await identify(session, user.id, self.staff_ids)
-            if isinstance(getattr(event, "event", None), Message | CallbackQuery):
+            wrote = isinstance(getattr(event, "event", None), Message | CallbackQuery)
+            if wrote and identity.unreachable:
                 await change_reachability(  # they just wrote to us
                     session,
                     True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
+from sqlalchemy import BigInteger, literal, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,6 +27,7 @@ class Identity:
     memberships: list[Membership] = field(default_factory=list)
     staff: Staff | None = None
     language: str | None = None  # chosen by the person; None follows Telegram
+    unreachable: bool = False  # a contact row of the account is marked unreachable
 
     @property
     def is_contact(self) -> bool:
@@ -39,17 +40,21 @@ class Identity:
 async def identify(
     session: AsyncSession, telegram_user_id: int, staff_ids: list[int] | tuple[int, ...] = ()
 ) -> Identity:
-    rows = (
+    """Who writes, in one statement: their contact rows with units, and their staff row."""
+    me = select(literal(telegram_user_id, BigInteger).label("id")).subquery("me")
+    found = (
         await session.exec(
-            select(Contact, Unit)
-            .join(Unit, Unit.id == Contact.unit_id)
-            .where(Contact.telegram_user_id == telegram_user_id, Contact.active.is_(True))
+            select(Contact, Unit, Staff)
+            .select_from(me)
+            .outerjoin(Contact, Contact.telegram_user_id == me.c.id)
+            .outerjoin(Unit, Unit.id == Contact.unit_id)
+            .outerjoin(Staff, Staff.telegram_user_id == me.c.id)
             .order_by(Contact.id)
         )
     ).all()
-    staff = (
-        await session.exec(select(Staff).where(Staff.telegram_user_id == telegram_user_id))
-    ).first()
+    staff = found[0][2] if found else None
+    rows = [(c, u) for c, u, _ in found if c is not None and u is not None and c.active]
+    unreachable = any(c is not None and not c.reachable for c, _, _ in found)
     if staff is None and telegram_user_id in staff_ids:
         staff = Staff(telegram_user_id=telegram_user_id)
     languages = [c.language for c, _ in rows if c.language] + (
@@ -62,6 +67,7 @@ async def identify(
         ],
         staff=staff,
         language=languages[0] if languages else None,
+        unreachable=unreachable,
     )
 
 
