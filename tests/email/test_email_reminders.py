@@ -180,3 +180,27 @@ async def test_email_rows_never_hold_telegram_rows_back(
     assert (await mailer.drain()).retried == 1 and hang_started == ["zhaomin@example.cn"]
     [telegram_row] = await _rows(sessions, channel="telegram")
     assert telegram_row.status == "sent"
+
+
+async def test_after_a_crash_untried_mails_go_at_once_and_one_in_flight_waits(
+    sessions, smtp, clock, make_email_sender
+) -> None:
+    from sqlalchemy import update
+
+    await _world(sessions, addresses=["a@example.cn", "b@example.cn"])
+    await _sweep(sessions, clock)
+    first, second = await _rows(sessions, channel=EMAIL)
+    async with sessions() as session:  # a sender died: one row claimed, one in flight
+        for row, mark in ((first, "dead:email"), (second, "dead:email!")):
+            await session.exec(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(status="sending", claimed_by=mark, claimed_at=clock.now())
+            )
+        await session.commit()
+    sender = make_email_sender(stale_after=60.0)
+    assert (await sender.drain()).sent == 1  # the untried one, at once
+    assert [m["To"] for m in smtp.catcher.messages] == ["a@example.cn"]
+    clock.advance(61)  # the one in flight may have gone: it is sent again only once stale
+    assert (await sender.drain()).sent == 1
+    assert [m["To"] for m in smtp.catcher.messages] == ["a@example.cn", "b@example.cn"]
