@@ -140,7 +140,10 @@ class _Run:
     """One drain's rows: claimed but not started (per chat, in queue order), and in flight.
 
     A chat is in `ready` (a heap by the time it may take its next message) exactly when it
-    has rows waiting and no call in flight, so no chat ever has two calls in flight.
+    has rows waiting and no call in flight, so no chat ever has two calls in flight. A chat
+    free already counts from when it joined the heap, so the free ones go in turn: a chat
+    that waited out its interval (a staff chat's second message, a progress edit) is not
+    passed by every chat claimed after it that was never written to.
     """
 
     def __init__(self) -> None:
@@ -158,14 +161,14 @@ class _Run:
         self.pacing = asyncio.Lock()  # and one at a time for the token bucket
         self._order = itertools.count()
 
-    def add(self, rows: list[_Claimed], chat_free_at: dict[int, float]) -> None:
+    def add(self, rows: list[_Claimed], chat_free_at: dict[int, float], now: float) -> None:
         for row in rows:
             if row.id in self.ids:
                 continue  # our own claim, renewed
             self.ids.add(row.id)
             queue = self.queues.setdefault(row.chat_id, deque())
             if not queue and row.chat_id not in self.busy:
-                ready_at = chat_free_at.get(row.chat_id, 0.0)
+                ready_at = max(chat_free_at.get(row.chat_id, 0.0), now)
                 heapq.heappush(self.ready, (ready_at, next(self._order), row.chat_id))
             queue.append(row)
             self.pending += 1
@@ -183,12 +186,12 @@ class _Run:
         self.changed.notify()
         return row
 
-    def done(self, row: _Claimed, chat_free_at: dict[int, float]) -> None:
+    def done(self, row: _Claimed, chat_free_at: dict[int, float], now: float) -> None:
         self.busy.discard(row.chat_id)
         self.ids.discard(row.id)
         self.in_flight -= 1
         if row.chat_id in self.queues:
-            ready_at = chat_free_at.get(row.chat_id, 0.0)
+            ready_at = max(chat_free_at.get(row.chat_id, 0.0), now)
             heapq.heappush(self.ready, (ready_at, next(self._order), row.chat_id))
         self.changed.notify()
 
@@ -343,7 +346,7 @@ class Sender:
                 claims += 1
                 rows = await self._claim(size - run.pending)
                 if rows:
-                    run.add(rows, self._chat_free_at)
+                    run.add(rows, self._chat_free_at, self.clock.monotonic())
                     self._forget_idle_chats()
                     continue
                 if run.idle:  # nothing due, nothing waiting, nothing in flight
@@ -374,10 +377,10 @@ class Sender:
             except Exception as error:  # the database refused: stop this run, re-raise
                 run.error = run.error or error
                 run.closed = True
-                run.done(row, self._chat_free_at)
+                run.done(row, self._chat_free_at, self.clock.monotonic())
                 return
             self._count(run.report, outcome)
-            run.done(row, self._chat_free_at)
+            run.done(row, self._chat_free_at, self.clock.monotonic())
 
     async def _next_row(self, run: _Run) -> _Claimed | None:
         """The next row whose chat is free (its interval passed, no call in flight), once

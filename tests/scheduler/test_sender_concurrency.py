@@ -8,6 +8,7 @@ failure.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import contextlib
 import itertools
 from collections import Counter
@@ -18,7 +19,7 @@ from bot.settings import SendSettings, Settings
 from scheduler.clock import FakeClock
 from scheduler.outbox import Sender, SenderOptions
 from tests.scheduler.conftest import CallLog, bot_texts, started_users
-from tests.scheduler.test_sender import queue_texts, rows
+from tests.scheduler.test_sender import START, queue_texts, rows
 
 GUARD = 20  # real seconds before a wait that should end at once is called a hang
 
@@ -291,3 +292,24 @@ async def test_paid_broadcast_raises_the_pace_and_flags_every_call(
     report = await asyncio.wait_for(sender.drain(), GUARD)
     assert report.sent == 3
     assert all(method.allow_paid_broadcast is True for _, _, method in log.calls)
+
+
+async def test_a_chat_free_again_takes_its_turn_among_chats_never_written_to(
+    sessions, telegram, make_sender, clock: FakeClock
+) -> None:
+    # A staff chat written to a while ago (a broadcast's progress message, say) is free again:
+    # its next message, first in the claim, goes first, not after every chat in the claim
+    # that was never written to.
+    users = await started_users(telegram, 21)
+    staff, recipients = users[0], users[1:]
+    await queue_texts(sessions, [staff], text="first")
+    log = InFlight(clock)
+    sender = make_sender(middleware=log, concurrency=1)
+    assert (await sender.drain()).sent == 1
+    clock.advance(5)
+    await queue_texts(sessions, recipients)
+    earlier = FakeClock.at(START).now() - dt.timedelta(seconds=1)  # claimed first
+    await queue_texts(sessions, [staff], text="edit", not_before=earlier)
+    report = await asyncio.wait_for(sender.drain(), GUARD)
+    assert report.sent == 21
+    assert [method.chat_id for _, _, method in log.calls[:2]] == [staff, staff]
