@@ -338,7 +338,7 @@ async def progress_job(
         audience = await bc.audience_of(session, row.audience)
         messages.append(
             NewMessage(
-                dedupe_key=f"broadcast-progress:{row.id}:{row.progress_edits}",
+                dedupe_key=bc.progress_key(row.id, row.progress_edits),
                 kind="broadcast_progress",
                 chat_id=row.progress_chat_id,
                 method="editMessageText",
@@ -349,6 +349,9 @@ async def progress_job(
                     "parse_mode": "HTML",
                     "reply_markup": progress_keyboard(row, item.progress, _),
                 },
+                # The sender takes due rows oldest first: dated just before the broadcast's
+                # own messages, the edit goes at once instead of after the last of them.
+                not_before=min(now, row.confirmed_at or now) - dt.timedelta(seconds=1),
             )
         )
     return await enqueue(session, messages, now=now)

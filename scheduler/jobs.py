@@ -27,7 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler import metrics
-from scheduler.broadcasts import PROGRESS_EVERY, progress_job
+from scheduler.broadcasts import progress_job
 from scheduler.clock import Clock, as_clock
 from scheduler.email_sender import EmailSender
 from scheduler.leader import Leadership
@@ -43,6 +43,9 @@ BROADCAST_JOB = "broadcast-progress"
 LEADER_JOB = "leadership"
 SWEEP_EVERY = 300.0  # seconds; reminders are due by the day, within office hours
 SEND_EVERY = 2.0  # seconds between looks at the outbox when idle
+# Seconds between looks at broadcasts' progress. An edit waits until the last one is
+# PROGRESS_EVERY (3 s) old: looking every 3 s would miss that by a hair and edit every 6.
+PROGRESS_LOOK_EVERY = 1.0
 
 
 class ReminderScheduler(AsyncIOScheduler):
@@ -192,7 +195,7 @@ def start_scheduler(
         )
     scheduler.add_job(
         broadcast_job,
-        IntervalTrigger(seconds=PROGRESS_EVERY),
+        IntervalTrigger(seconds=PROGRESS_LOOK_EVERY),
         id=BROADCAST_JOB,
         max_instances=1,
         next_run_time=now,

@@ -498,6 +498,29 @@ def outbox_key(broadcast_id: int, chat_id: int) -> str:
     return f"{OUTBOX_PREFIX}{broadcast_id}:{chat_id}"
 
 
+def progress_key(broadcast_id: int, edit: int) -> str:
+    """The outbox key of a progress message's `edit`-th edit."""
+    return f"broadcast-progress:{broadcast_id}:{edit}"
+
+
+async def _last_edit_at(session: AsyncSession, row: Broadcast) -> dt.datetime | None:
+    """When the progress message last changed: its last edit's delivery (or queueing, if that
+    row is gone). None while that edit still waits in the outbox."""
+    if not row.progress_edits:
+        return row.progress_at
+    last = (
+        await session.exec(
+            select(OutboxMessage.status, OutboxMessage.sent_at).where(
+                OutboxMessage.dedupe_key == progress_key(row.id, row.progress_edits)
+            )
+        )
+    ).first()
+    if last is not None and last.status in (outbox.QUEUED, outbox.SENDING):
+        return None
+    moments = [row.progress_at, last.sent_at if last is not None else None]
+    return max((outbox.aware_utc(m) for m in moments if m is not None), default=None)
+
+
 async def confirm(
     session: AsyncSession,
     by: int | StaffMember,
@@ -632,14 +655,22 @@ async def _progress(
         scheduled_at=row.scheduled_at,
     )
     if now is not None and result.pending and row.status in (SENDING, SCHEDULED):
-        start = max(filter(None, (row.confirmed_at, row.scheduled_at)), default=now)
-        elapsed = (now - start).total_seconds()
-        done = result.sent + result.failed
-        measured = done / elapsed if done and elapsed > 1 else 0.0
-        pace = measured or rate or 25.0
-        begin = max(now, row.scheduled_at or now)
-        result.finishes_at = begin + dt.timedelta(seconds=result.pending / pace)
+        result.finishes_at = _finishes_at(row, result, now, rate or 25.0)
     return result
+
+
+MEASURE_AFTER = 10.0  # seconds of sending before the pace seen says more than the one set
+
+
+def _finishes_at(row: Broadcast, found: Progress, now: dt.datetime, rate: float) -> dt.datetime:
+    """When the last message should go: at the sender's pace, or at the pace seen once it has
+    sent a while and is clearly slower (429s, retries, the staff's other messages)."""
+    start = max(filter(None, (row.confirmed_at, row.scheduled_at)), default=now)
+    elapsed = (now - start).total_seconds()
+    pace = rate
+    if elapsed >= MEASURE_AFTER:  # the first seconds are the first round trips, not a pace
+        pace = min(rate, max((found.sent + found.failed) / elapsed, 0.1))
+    return max(now, row.scheduled_at or now) + dt.timedelta(seconds=found.pending / pace)
 
 
 async def progress(
@@ -724,9 +755,11 @@ async def progress_updates(
         shown = found.numbers()
         if row.progress_message_id is None or (shown == row.progress_shown and not finished):
             continue
-        recent = row.progress_at is not None and (now - row.progress_at).total_seconds() < every
-        if recent and not finished:
-            continue
+        if not finished:  # the last edit goes at once, the others `every` seconds apart
+            last = await _last_edit_at(session, row)
+            waiting = row.progress_edits and last is None  # the one before has not gone
+            if waiting or (last is not None and (now - last).total_seconds() < every):
+                continue
         row.progress_shown = shown
         row.progress_at = now
         row.progress_edits += 1

@@ -225,3 +225,59 @@ async def test_bad_input_is_refused_with_its_reason(sessions):
         messages = await _outbox(session)
         assert {m.next_attempt_at for m in messages} == {at}
         assert (await bc.progress(session, VIEWER, row.id)).status == "scheduled"
+
+
+async def test_the_end_is_estimated_at_the_senders_pace_until_a_slower_one_is_seen(sessions):
+    async with sessions() as session:
+        await build_world(session, due=DUE, chat_ids=[list(range(900, 1000))])
+        await staff.add_staff(session, ADMIN, "张主任", staff.ADMIN)
+        row = await _draft(session)
+        await sb.confirm_and_queue(session, OPERATOR, row.id, now=AT)
+
+        async def send(count: int) -> None:
+            queued = [m.id for m in await _outbox(session) if m.status == "queued"][:count]
+            await session.exec(
+                update(OutboxMessage).where(OutboxMessage.id.in_(queued)).values(status="sent")
+            )
+
+        def seconds_left(found, now) -> float:
+            return (found.finishes_at - now).total_seconds()
+
+        await send(2)  # the first round trips: two messages in two seconds
+        now = AT + dt.timedelta(seconds=2)
+        found = await bc.progress(session, ADMIN, row.id, now=now, rate=25)
+        assert found.pending == 98 and seconds_left(found, now) == pytest.approx(98 / 25)
+        await send(48)  # 50 in 20 s: half the pace set; the rest at that pace
+        now = AT + dt.timedelta(seconds=20)
+        found = await bc.progress(session, ADMIN, row.id, now=now, rate=5)
+        assert seconds_left(found, now) == pytest.approx(50 / 2.5)
+        faster = await bc.progress(session, ADMIN, row.id, now=now, rate=2)
+        assert seconds_left(faster, now) == pytest.approx(50 / 2)  # never above the pace set
+
+
+async def test_edits_of_the_progress_message_go_every_few_seconds_of_delivery(sessions):
+    """An edit that still waits in the outbox is not followed by another; the next one waits
+    `every` seconds from when the last one went, not from when it was queued."""
+    async with sessions() as session:
+        await _world(session)
+        row = await _draft(session)
+        await sb.confirm_and_queue(session, OPERATOR, row.id, now=AT, progress_chat_id=1,
+                                   progress_message_id=2)  # fmt: skip
+
+        async def mark(chat: int, status: str, at: dt.datetime | None = None) -> None:
+            values = {"status": status, **({"sent_at": at} if at else {})}
+            key = bc.outbox_key(row.id, chat) if chat else bc.progress_key(row.id, 1)
+            await session.exec(
+                update(OutboxMessage).where(OutboxMessage.dedupe_key == key).values(**values)
+            )
+
+        def at(seconds: float) -> dt.datetime:
+            return AT + dt.timedelta(seconds=seconds)
+
+        await mark(711, "sent")
+        assert await sb.progress_job(session, now=at(3), every=3, rate=25) == 1
+        await mark(721, "sent")
+        assert await sb.progress_job(session, now=at(7), every=3, rate=25) == 0  # 1 waits
+        await mark(0, "sent", at(8))  # the first edit went at 8 s
+        assert await sb.progress_job(session, now=at(10), every=3, rate=25) == 0
+        assert await sb.progress_job(session, now=at(11), every=3, rate=25) == 1
