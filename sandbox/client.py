@@ -231,6 +231,41 @@ class SandboxClient:
     async def clear_calls(self) -> None:
         await self._call("DELETE", "/calls")
 
+    # ------------------------------------------------------------ the mailbox
+
+    async def mails(self) -> list[dict[str, Any]]:
+        """The mails the mailbox caught, newest first (id, from, to, subject, date…)."""
+        return (await self._call("GET", "/mail"))["mails"]
+
+    async def mail(self, mail_id: int) -> dict[str, Any]:
+        """One caught mail with its `text`, `html` and `attachments`."""
+        return await self._call("GET", f"/mail/{mail_id}")
+
+    async def wait_for_mail(
+        self, to: str | None = None, *, after: int = 0, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """The first mail newer than id `after` (and for address `to`), as `mail()` has it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"no mail{f' to {to}' if to else ''} within {timeout} s")
+            found = await self._call(
+                "GET",
+                "/mail",
+                params={"since": after, "timeout": remaining},
+                timeout=remaining + 10,
+            )
+            for summary in reversed(found["mails"]):  # oldest first
+                if to is None or to.lower() in (r.lower() for r in summary["recipients"]):
+                    return await self.mail(summary["id"])
+            if found["mails"]:
+                after = found["mails"][0]["id"]
+
+    async def clear_mail(self) -> None:
+        await self._call("DELETE", "/mail")
+
     async def block(self, user_id: int) -> None:
         await self._call("POST", f"/users/{user_id}/block")
 

@@ -1,4 +1,5 @@
-"""The stand-in's HTTP server: the Bot API, file downloads, the control/user API, the web chat.
+"""The stand-in's HTTP server: the Bot API, file downloads, the control/user API, the web chat
+and its mailbox.
 
 async with SandboxServer(port=0) as server:   # any free port on 127.0.0.1
     server.register_bot(TOKEN, username="my_bot")
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import http
 import itertools
 import json
@@ -22,7 +24,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from sandbox import control
+from sandbox import control, mail
 from sandbox.botapi import METHODS, Answer, Call
 from sandbox.errors import (
     ENTITY_TOO_LARGE,
@@ -56,6 +58,8 @@ class SandboxServer:
         webhook_timeout: float = 10.0,
         call_log_size: int = 2000,
         latency: float = 0.0,
+        mail_words: mail.MailWords | None = None,
+        mail_zone: dt.tzinfo | None = None,
     ) -> None:
         settings = (
             rate_limits
@@ -72,6 +76,10 @@ class SandboxServer:
         self.webhook_timeout = webhook_timeout
         self.latency = latency  # seconds every Bot API answer is held back, as a round trip
         self._pushers: dict[str, asyncio.Task[None]] = {}
+        # Mail the bot would send, caught (sandbox/mail.py): `server.mailbox.deliver(message)`.
+        self.mailbox = mail.Mailbox(self.world.publish)
+        self.mail_words = mail_words
+        self.mail_zone = mail_zone
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
 
@@ -96,6 +104,9 @@ class SandboxServer:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_bot_request)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file_download)
         control.add_routes(app, self)
+        mail.add_routes(
+            app, self.mailbox, self.world.stopping, words=self.mail_words, zone=self.mail_zone
+        )
         app.router.add_get("/", self._handle_index)
         app.router.add_static("/static", STATIC)
         return app
@@ -139,6 +150,7 @@ class SandboxServer:
         self._pushers.clear()
         self.world.reset()
         self.calls.clear()
+        self.mailbox.clear()
 
     def inject_fault(self, kind: str, count: int = 1, **options: Any) -> Fault:
         return self.world.faults.add(Fault(kind, count, **options))

@@ -394,7 +394,20 @@ async function chooseUser(user) {
   if (state.view) for (const q of state.view.callback_answers) state.seenAnswers.add(q.callback_query_id);
 }
 
+async function loadMailCount() {
+  const { count } = await api("/mail?limit=0").catch(() => ({ count: 0 }));
+  showMailCount(count);
+}
+
+function showMailCount(count) {
+  const badge = $("#mail-count");
+  badge.textContent = count > 99 ? "99+" : String(count);
+  badge.hidden = !count;
+  $("#mail-link").title = count ? `Mailbox: ${count} caught` : "Mailbox: mail the bot sent";
+}
+
 async function refresh() {
+  loadMailCount();
   await loadUsers();
   if (!state.user) return;
   await loadChats();
@@ -409,6 +422,7 @@ function listen() {
     const event = JSON.parse(message.data);
     if (event.type === "chat" && event.chat_id === state.chatId) await loadView();
     if (event.type === "users" || event.type === "bots") await refresh();
+    if (event.type === "mail") showMailCount(event.count);
     if (event.type === "reset") location.reload();
   };
 }
@@ -602,6 +616,7 @@ function wire() {
 
 async function main() {
   wire();
+  loadMailCount();
   await loadUsers();
   const wanted = Number(new URLSearchParams(location.search).get("user") || localStorage.getItem("sandbox-user"));
   const user = state.users.find((u) => u.id === wanted);
