@@ -161,17 +161,34 @@ async def check_time(
 ) -> dt.datetime:
     """A time to send at: in the future, on a working day, within office hours in the zone
     of the audience's plan (its reminder policy's office hours; 09:00–18:00 by default)."""
+    return await _check_time(session, row.audience, row.timezone, at, now=now)
+
+
+async def time_for(
+    session: AsyncSession, audience: str, text: str, *, now: dt.datetime
+) -> dt.datetime:
+    """The moment `text` names (as `parse_time` reads it, in the zone of the audience's
+    plan), checked as `check_time`: for a caller that must know before the draft exists
+    (the web console uploads a file only once everything else is right)."""
+    found = await bc.audience_of(session, audience)
+    at = parse_time(text, found.timezone, now)
+    return await _check_time(session, found.spec, found.timezone, at, now=now)
+
+
+async def _check_time(
+    session: AsyncSession, spec: str, timezone: str, at: dt.datetime, *, now: dt.datetime
+) -> dt.datetime:
     if at <= now:
         raise BroadcastError("time_past", "that time has passed")
-    audience = await bc.audience_of(session, row.audience)
+    audience = await bc.audience_of(session, spec)
     layers = []
     if audience.plan_id is not None:
         plan = await session.get(Plan, audience.plan_id)
         layers = [plan.reminder_policy] if plan is not None else []
     try:
-        policy = effective_policy(*layers, timezone=row.timezone)
+        policy = effective_policy(*layers, timezone=timezone)
     except ValueError:
-        policy = effective_policy(timezone=row.timezone)
+        policy = effective_policy(timezone=timezone)
     local = at.astimezone(policy.zone)
     calendar = await load_work_calendar(session)
     if not calendar.is_workday(local.date()):
