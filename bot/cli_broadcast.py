@@ -44,16 +44,13 @@ def _upload(settings, path: Path) -> tuple[str, str, int]:
     from aiogram.types import FSInputFile
 
     from bot.app import build_bot
-    from storage.services import staff
+    from bot.attachments import holding_chat, upload
 
     cli = _cli()
     size = path.stat().st_size
-
-    async def chat_to_hold_it(session):
-        admins = [m for m in await staff.list_staff(session) if m.is_admin and m.chat_id]
-        return admins[0].chat_id if admins else (settings.staff_ids or [None])[0]
-
-    chat_id = cli.run_with_session(chat_to_hold_it, commit=False)
+    chat_id = cli.run_with_session(
+        lambda session: holding_chat(session, None, settings.staff_ids), commit=False
+    )
     if chat_id is None:
         raise cli.fail("--file needs an office admin's chat to upload it to (taizhang staff add)")
     kind = "photo" if path.suffix.lower() in PHOTO_SUFFIXES else "document"
@@ -62,13 +59,9 @@ def _upload(settings, path: Path) -> tuple[str, str, int]:
         bot = build_bot(settings)
         try:
             caption = f"📎 {path.name} (taizhang broadcast send)"
-            if kind == "photo":
-                sent = await bot.send_photo(chat_id, FSInputFile(path), caption=caption)
-                return kind, sent.photo[-1].file_id, size
-            sent = await bot.send_document(
-                chat_id, FSInputFile(path, filename=path.name), caption=caption
-            )
-            return kind, sent.document.file_id, size
+            file = FSInputFile(path, filename=path.name)
+            sent_kind, file_id = await upload(bot, chat_id, file, kind, caption)
+            return sent_kind, file_id, size
         finally:
             await bot.session.close()
 
