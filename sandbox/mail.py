@@ -51,8 +51,8 @@ INTRO = N_("Mail the bot sent, caught by the sandbox: nothing leaves this machin
 EMPTY = N_("No mail yet. When the bot sends an e-mail, it shows up here at once.")
 COUNT = N_("{count} caught")
 TIME = N_("Time")
-TO = N_("To")
-FROM = N_("From")
+TO = N_("Recipient")
+FROM = N_("Sender")
 SUBJECT = N_("Subject")
 NO_SUBJECT = N_("(no subject)")
 BACK = N_("← Mailbox")
@@ -63,10 +63,12 @@ ATTACHMENTS = N_("Attachments")
 RAW = N_("Raw message (.eml)")
 NOT_FOUND = N_("There is no such mail (it may have been cleared).")
 
-# The HTML part's frame: no scripts, an origin of its own; a link it holds opens where it is
-# clicked (the whole tab), as a mail app hands a link to the browser.
+# The HTML part's frame: no scripts at all (so the page may read its height to fit it, the
+# one thing same-origin is allowed for); a link in it opens where it is clicked (the whole
+# tab), as a mail app hands a link to the browser.
 FRAME_SANDBOX = (
-    "allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
+    "allow-same-origin allow-popups allow-popups-to-escape-sandbox "
+    "allow-top-navigation-by-user-activation"
 )
 HTML_PART_CSP = (
     f"sandbox {FRAME_SANDBOX}; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -420,11 +422,8 @@ class _Pages:
             else f'<a class="back" href="/">← {_e(_(WEB_CHAT))}</a>'
         )
         heading = "" if back else f"<h1>✉️ {_e(_(MAILBOX))}</h1>"
-        script = (
-            f'<script src="/static/mail.js" data-last="{live}" defer></script>'
-            if live is not None
-            else ""
-        )
+        last = f' data-last="{live}"' if live is not None else ""  # the list: live
+        script = f'<script src="/static/mail.js"{last} defer></script>'
         lang = "zh-CN" if language.startswith("zh") else language.replace("_", "-")
         page = (
             f'<!doctype html><html lang="{_e(lang)}"><head><meta charset="utf-8">'

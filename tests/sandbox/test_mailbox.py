@@ -94,7 +94,7 @@ async def test_a_client_waits_for_the_mail_and_reset_forgets_it(sandbox) -> None
 
 
 async def test_the_pages_speak_the_words_they_are_given(sandbox_factory) -> None:
-    words = {"Mailbox": "邮箱", "To": "收件人"}
+    words = {"Mailbox": "邮箱", "Recipient": "收件人"}
     running = await sandbox_factory(
         mail_words=MailWords(
             lambda language, text: words.get(text, text) if language == "zh_CN" else text,
@@ -106,7 +106,7 @@ async def test_the_pages_speak_the_words_they_are_given(sandbox_factory) -> None
     assert "<h1>✉️ 邮箱</h1>" in page and "<th>收件人</th>" in page and 'lang="zh-CN"' in page
     assert 'href="/mail?lang=en"' in page
     _, page, _ = await get(f"{running.base_url}/mail?lang=en")
-    assert "<h1>✉️ Mailbox</h1>" in page and "<th>To</th>" in page
+    assert "<h1>✉️ Mailbox</h1>" in page and "<th>Recipient</th>" in page
     assert 'href="/mail/1?lang=en"' in page  # the language goes along
 
 
