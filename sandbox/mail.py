@@ -171,10 +171,10 @@ def _body(message: EmailMessage, subtype: str) -> str:
     if part is None:
         return ""
     try:
-        return part.get_content()
+        content = part.get_content()
     except (LookupError, ValueError):  # an unknown charset: show what can be shown
-        payload = part.get_payload(decode=True) or b""
-        return payload.decode("utf-8", "replace")
+        content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    return content.replace("\r\n", "\n")  # SMTP's line ends
 
 
 class Mailbox:

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from sandbox.mail import HTML_PART_CSP, MailWords, linkify, with_base_target
+from sandbox.mail import FRAME_SANDBOX, HTML_PART_CSP, MailWords, linkify, with_base_target
 
 LINK = "https://tz.example.cn/l/AbC_123-xyz"
 
@@ -55,13 +55,14 @@ async def test_caught_mail_is_listed_newest_first_and_shown_decoded(sandbox) -> 
     status, page, headers = await get(f"{sandbox.base_url}/mail/{first.id}")
     assert status == 200 and "default-src 'self'" in headers["Content-Security-Policy"]
     assert f'<a href="{LINK}" rel="noopener noreferrer">{LINK}</a>' in page  # clickable
-    assert "&lt;b&gt;不是标签&lt;/b&gt; &amp; 完。" in page  # the text is text
-    assert 'sandbox="allow-popups' in page and f'src="/mail/{first.id}/html"' in page
+    assert "&lt;b&gt;不是标签&lt;/b&gt; &amp; 完。\n</pre>" in page  # the text is text
+    assert f'sandbox="{FRAME_SANDBOX}"' in page and f'src="/mail/{first.id}/html"' in page
+    assert "allow-scripts" not in FRAME_SANDBOX
     assert "<script>alert" not in page  # the HTML part never comes into the page itself
 
     status, part, headers = await get(f"{sandbox.base_url}/mail/{first.id}/html")
     assert status == 200 and headers["Content-Security-Policy"] == HTML_PART_CSP
-    assert HTML_PART_CSP.startswith("sandbox ") and "allow-scripts" not in HTML_PART_CSP
+    assert HTML_PART_CSP.startswith(f"sandbox {FRAME_SANDBOX};")
     assert '<head><base target="_top">' in part
 
     status, _, headers = await get(f"{sandbox.base_url}/mail/{second.id}/html")
