@@ -304,7 +304,10 @@ class _Pages:
         else:
             listing = f'<p class="empty" id="empty">{_e(_(EMPTY))}</p>'
         count = _(COUNT).format(count=len(mails))
-        body = f'<p class="intro">{_e(_(INTRO))} <span id="count">{_e(count)}</span></p>{listing}'
+        body = (
+            f'<h1>✉️ {_e(_(MAILBOX))} <span id="count">{_e(count)}</span></h1>'
+            f'<p class="intro">{_e(_(INTRO))}</p>{listing}'
+        )
         last = mails[0].id if mails else 0
         return self._page(request, language, _(MAILBOX), body, "/mail", live=last)
 
@@ -421,7 +424,6 @@ class _Pages:
             if back
             else f'<a class="back" href="/">← {_e(_(WEB_CHAT))}</a>'
         )
-        heading = "" if back else f"<h1>✉️ {_e(_(MAILBOX))}</h1>"
         last = f' data-last="{live}"' if live is not None else ""  # the list: live
         script = f'<script src="/static/mail.js"{last} defer></script>'
         lang = "zh-CN" if language.startswith("zh") else language.replace("_", "-")
@@ -432,7 +434,7 @@ class _Pages:
             f"<title>{_e(title)}</title>"
             f'<link rel="stylesheet" href="/static/mail.css">{script}</head>'
             f'<body><header class="bar">{nav}{switch}</header>'
-            f'<main class="mailbox">{heading}{body}</main></body></html>'
+            f'<main class="mailbox">{body}</main></body></html>'
         )
         return web.Response(
             text=page,
