@@ -11,6 +11,7 @@ from bot.app import App, Clock, build_app, register_commands, sync_staff
 from bot.inbox import poll, webhook_handler
 from bot.logs import configure_logging, started_line
 from bot.settings import Settings
+from scheduler.email_sender import Transport
 from scheduler.jobs import start_scheduler, stop_scheduler
 from storage.migrate import ensure_current
 from storage.services.rounds import plans_and_open_rounds
@@ -28,7 +29,9 @@ async def run(
     *,
     polling_timeout: int = 25,
     clock: Clock = utcnow,
+    mail_transport: Transport | None = None,
 ) -> None:
+    """`mail_transport`: where e-mail goes instead of SMTP__HOST (`taizhang sandbox`'s mailbox)."""
     configure_logging(settings.log.format, settings.log.level)
     app = build_app(settings, clock)
     scheduler = web_form = health = None
@@ -36,7 +39,8 @@ async def run(
         await ensure_current(app.engine, settings.effective_database_url)
         await sync_staff(app.sessions, settings.staff_ids)
         await register_commands(app.bot, settings.default_locale, app.sessions)
-        scheduler = start_scheduler(app, clock=clock)  # reminders and the outbox sender
+        # reminders and the outbox senders
+        scheduler = start_scheduler(app, clock=clock, mail_transport=mail_transport)
         if settings.health.port:  # /healthz and /metrics (bot/health.py)
             health = await _serve_health(app)
         log.info(await _started(app))

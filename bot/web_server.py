@@ -98,8 +98,8 @@ def sandbox_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-async def sample_web_link(database_url: str, base_url: str) -> str:
-    """A fresh web link for 兴庆区医疗保障局, for a contact without Telegram."""
+async def sample_web_link(database_url: str, base_url: str, now: dt.datetime | None = None) -> str:
+    """A fresh web link for 兴庆区医疗保障局, for a contact without Telegram (made `now`)."""
     from storage.db import make_engine, make_session_factory
     from storage.services.invites import find_unit
     from storage.services.web_access import create_web_invite, web_link
@@ -109,7 +109,7 @@ async def sample_web_link(database_url: str, base_url: str) -> str:
     try:
         async with make_session_factory(engine)() as session:
             unit = await find_unit(session, "兴庆区医疗保障局")
-            created = await create_web_invite(session, unit, now=utcnow(), name="赵敏")
+            created = await create_web_invite(session, unit, now=now or utcnow(), name="赵敏")
             await session.commit()
     finally:
         await engine.dispose()

@@ -68,7 +68,7 @@ class SmtpConfig:
             tls=smtp.tls,
             user=smtp.user,
             password=smtp.password,
-            sender=smtp.sender or f"taizhang@{smtp.host}",
+            sender=smtp.sender or f"taizhang@{smtp.host or 'localhost'}",
         )
 
 

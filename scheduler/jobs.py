@@ -29,7 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from scheduler import metrics
 from scheduler.broadcasts import progress_job
 from scheduler.clock import Clock, as_clock
-from scheduler.email_sender import EmailSender
+from scheduler.email_sender import EmailSender, Transport
 from scheduler.leader import Leadership
 from scheduler.outbox import Sender
 from scheduler.reminders import sweep
@@ -68,16 +68,23 @@ def start_scheduler(
     leadership: Leadership | None = None,
     leader_every: float | None = None,
     email_sender: EmailSender | None = None,
+    mail_transport: Transport | None = None,
 ) -> AsyncIOScheduler:
     """Start the sweep and sender jobs for an App (settings, sessions, bot); needs a loop.
 
     `clock` is a scheduler.clock.Clock, or the bot's own clock (a function returning now).
+    `mail_transport` takes each e-mail instead of an SMTP server (the sandbox's mailbox): with
+    it the e-mail channel is on whenever WEB__BASE_URL is set, SMTP__HOST or not.
     """
     clock = as_clock(clock)
     settings = app.settings
     scheduler = ReminderScheduler(timezone=settings.zone)
     scheduler.sender = sender or Sender.from_settings(app.sessions, app.bot, settings, clock=clock)
     scheduler._send_lock = asyncio.Lock()
+    if mail_transport is not None and email_sender is None and settings.web.base_url:
+        email_sender = EmailSender.from_settings(
+            app.sessions, settings, clock=clock, transport=mail_transport
+        )
     if email_sender is None and getattr(settings, "email_enabled", False):
         email_sender = EmailSender.from_settings(app.sessions, settings, clock=clock)
     scheduler.email_sender = email_sender

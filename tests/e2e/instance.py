@@ -1,6 +1,10 @@
 """One bot instance for tests, as a process: `taizhang run` on the test's clock, not the wall's.
 
     TAIZHANG_TEST_NOW="2026-03-09 10:00" python -m tests.e2e.instance
+    TAIZHANG_TEST_NOW="2026-03-09 10:00" python -m tests.e2e.instance sandbox --port P ...
+
+The second runs `taizhang sandbox` (its options: --port, --web-port, --data-dir, --host) on
+that clock instead.
 
 Reads the settings from the environment (and `.env`) as `taizhang run` does and runs the real
 `bot.runner.run`, with a clock that starts at TAIZHANG_TEST_NOW (Shanghai time; default the
@@ -41,7 +45,10 @@ def clock_from_env(environ: Mapping[str, str] = os.environ) -> Callable[[], dt.d
     return now
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sandbox"]:
+        return sandbox(argv[1:])
     from bot.settings import SettingsError, load_settings, require_token
 
     try:
@@ -54,6 +61,24 @@ def main() -> int:
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(settings, clock=clock_from_env()))
+    return 0
+
+
+def sandbox(argv: list[str]) -> int:
+    """`taizhang sandbox` itself (bot/cli_sandbox.py), with the test's clock."""
+    import argparse
+    from pathlib import Path
+
+    from bot.cli_sandbox import DEFAULT_DIR, run_sandbox
+
+    parser = argparse.ArgumentParser(prog="python -m tests.e2e.instance sandbox")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--web-port", type=int, default=8082)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
+    args = parser.parse_args(argv)
+    clock = clock_from_env()
+    run_sandbox(args.host, args.port, args.data_dir, web_port=args.web_port, clock=clock)
     return 0
 
 
