@@ -173,9 +173,20 @@ def _print_preview(result) -> None:
 
 
 @remind_app.command("sweep")
-def remind_sweep(as_json: JsonOption = False) -> None:
+def remind_sweep(
+    as_json: JsonOption = False,
+    email: Annotated[
+        bool | None,
+        typer.Option(
+            "--email/--no-email",
+            help="Queue e-mail reminders too (default: when SMTP__HOST and WEB__BASE_URL are "
+            "set). --email for a running `taizhang sandbox`, whose mailbox catches them.",
+        ),
+    ] = None,
+) -> None:
     """Run one reminder sweep now: queue what is due (the running bot sends it)."""
     settings = _cli().load_settings_or_exit()
+    mails = settings.email_enabled if email is None else email
 
     async def work(session):
         from scheduler.reminders import sweep
@@ -184,7 +195,7 @@ def remind_sweep(as_json: JsonOption = False) -> None:
             session,
             staff_ids=settings.staff_ids,
             default_language=settings.default_locale,
-            email=settings.email_enabled,  # e-mail contacts too, when SMTP__HOST is set
+            email=mails,  # e-mail contacts too, when SMTP__HOST is set (or --email)
         )
 
     result = _cli().run_with_session(work)

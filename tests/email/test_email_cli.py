@@ -7,7 +7,7 @@ import re
 from sqlmodel import select
 
 from ledger.samples import sample_path
-from storage.models import Contact, Unit, WebLink
+from storage.models import Contact, OutboxMessage, Unit, WebLink
 from tests.cli_helpers import in_database, make_cli
 
 
@@ -95,3 +95,38 @@ def test_units_files_carry_contacts_with_addresses(database_url, monkeypatch, tm
     )
     result = invoke("units", "import", str(broken), ok=False)
     assert result.exit_code != 0 and "电子邮箱" in result.output
+
+
+def test_remind_sweep_email_queues_mail_without_smtp(database_url, monkeypatch, tmp_path):
+    """`taizhang remind sweep --email`: for a running `taizhang sandbox`, whose mailbox sends
+    what is queued although no SMTP__HOST is set here; without it, e-mail contacts wait."""
+    import asyncio
+    import json
+
+    from scheduler import reminders
+    from scheduler.clock import FakeClock
+    from storage.db import make_engine, make_session_factory
+    from storage.services.outbox import EMAIL
+    from tests.email.test_email_reminders import _world
+
+    async def prepare():
+        engine = make_engine(database_url)
+        try:
+            await _world(make_session_factory(engine), addresses=["zhaomin@example.cn"])
+        finally:
+            await engine.dispose()
+
+    asyncio.run(prepare())
+    invoke = make_cli(database_url, monkeypatch, tmp_path, unset=("SMTP__HOST",))
+    # the sweep's now: a Monday, before-1 of the round due 2023-10-10 (never the wall's)
+    monkeypatch.setattr(reminders, "SystemClock", lambda: FakeClock.at("2023-10-09 09:30"))
+
+    async def mails(session):
+        query = select(OutboxMessage.payload).where(OutboxMessage.channel == EMAIL)
+        return [payload["to"] for payload in (await session.exec(query)).all()]
+
+    plain = json.loads(invoke("remind", "sweep", "--json").stdout)
+    assert plain["rounds"] == 1 and in_database(database_url, mails) == []
+    swept = json.loads(invoke("remind", "sweep", "--email", "--json").stdout)
+    assert swept["reminders"] >= 1
+    assert in_database(database_url, mails) == ["zhaomin@example.cn"]
