@@ -47,7 +47,7 @@ async def run(
         if settings.web.port:  # the web report form beside the bot (bot/web_server.py)
             from bot.web_server import start_web
 
-            web_form = await start_web(settings, app.sessions, clock)
+            web_form = await start_web(settings, app.sessions, clock, bot=app.bot)
         if settings.webhook.url:
             await _serve_webhook(app, stop)
         else:

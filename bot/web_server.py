@@ -36,8 +36,11 @@ def web_base_url(settings: Settings) -> str:
     return f"http://{settings.web.listen_host}:{settings.web.port or 8082}"
 
 
-def build_web(settings: Settings, sessions: async_sessionmaker, clock=utcnow):
-    from scheduler.broadcasts import confirm_and_queue
+def build_web(settings: Settings, sessions: async_sessionmaker, clock=utcnow, bot=None):
+    """The web app with the console's actions; `bot` (the running bot's, from bot/runner.py)
+    uploads a broadcast's file: without one the console sends no files."""
+    from bot.attachments import attachment_uploader
+    from scheduler.broadcasts import confirm_and_queue, remind_unacknowledged, schedule, time_for
     from scheduler.notices import submit_and_tell_staff
     from scheduler.nudges import nudge
     from scheduler.review_notices import accept_and_tell, return_and_tell
@@ -63,18 +66,35 @@ def build_web(settings: Settings, sessions: async_sessionmaker, clock=utcnow):
         session_lifetime=dt.timedelta(days=settings.web.session_max_days),
         trust_forwarded=settings.web.trust_forwarded,
         # the office console's review notices and broadcasts, queued as from the bot
-        office=OfficeActions(accept_and_tell, return_and_tell, confirm_and_queue, nudge),
+        office=OfficeActions(
+            accept_and_tell,
+            return_and_tell,
+            confirm_and_queue,
+            nudge,
+            remind_unacknowledged=remind_unacknowledged,
+            broadcast_time=time_for,
+            schedule_broadcast=schedule,
+            upload_attachment=(
+                attachment_uploader(bot, staff_ids, settings.default_locale) if bot else None
+            ),
+        ),
     )
     return build_web_app(config)
 
 
 async def start_web(
-    settings: Settings, sessions: async_sessionmaker, clock=utcnow, *, port: int | None = None
+    settings: Settings,
+    sessions: async_sessionmaker,
+    clock=utcnow,
+    *,
+    port: int | None = None,
+    bot=None,
 ) -> aiohttp_web.AppRunner:
-    """Serve the form on WEB__LISTEN_HOST:WEB__PORT (or `port`); the caller cleans it up."""
+    """Serve the form on WEB__LISTEN_HOST:WEB__PORT (or `port`); the caller cleans it up.
+    `bot`: the running bot, for the console's file uploads (none from `taizhang web`)."""
     from web.security import AccessLogger
 
-    app = build_web(settings, sessions, clock)
+    app = build_web(settings, sessions, clock, bot)
     runner = aiohttp_web.AppRunner(app, access_log_class=AccessLogger, access_log=log)
     await runner.setup()
     listen = port or settings.web.port or 8082

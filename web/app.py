@@ -40,16 +40,55 @@ Submitter = Callable[
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file the console hands the upload action: checked already (size, type from its
+    content), `kind` photo or document as Telegram will send it."""
+
+    name: str
+    data: bytes
+    kind: str
+    mime: str
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """What Telegram made of it: photo or document (a photo it refused goes as a document),
+    and the file id every recipient's message reuses."""
+
+    kind: str
+    file_id: str
+
+
+class UploadFailed(Exception):
+    """The upload action could not give the file to Telegram (its answer, or no admin chat)."""
+
+    def __init__(self, reason: str = "", *, no_chat: bool = False):
+        super().__init__(reason or "upload failed")
+        self.reason, self.no_chat = reason, no_chat
+
+
+# upload(session, member, Upload) -> Uploaded: the file given to Telegram once
+Uploader = Callable[[AsyncSession, Any, Upload], Awaitable[Uploaded]]
+
+
+@dataclass(frozen=True)
 class OfficeActions:
     """What the office's console does that tells someone, passed in by the composition root
     (bot/web_server.py) as `submit` is: scheduler.review_notices.accept_and_tell and
-    return_and_tell, scheduler.broadcasts.confirm_and_queue, scheduler.nudges.nudge. Without
-    them (None) the console shows review and broadcasts but cannot decide or send."""
+    return_and_tell, scheduler.broadcasts.confirm_and_queue, scheduler.nudges.nudge and
+    remind_unacknowledged; the time rules of a scheduled broadcast (scheduler.broadcasts.
+    time_for and schedule); and, only where the bot runs, the upload of a broadcast's file
+    through the Bot API (bot/attachments.py). Without them (None) the console shows review
+    and broadcasts but cannot decide or send; without `upload_attachment` it sends no files."""
 
     accept: Callable[..., Awaitable[Any]]
     return_report: Callable[..., Awaitable[Any]]
     confirm_broadcast: Callable[..., Awaitable[Any]]
     nudge: Callable[..., Awaitable[Any]] | None = None
+    remind_unacknowledged: Callable[..., Awaitable[int]] | None = None
+    broadcast_time: Callable[..., Awaitable[dt.datetime]] | None = None
+    schedule_broadcast: Callable[..., Awaitable[Any]] | None = None
+    upload_attachment: Uploader | None = None
 
 
 @dataclass

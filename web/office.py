@@ -15,7 +15,8 @@ nothing of the contacts' form reaches it:
   fetching the address signs nobody in). The POST is rate-limited per client address and is
   protected by a CSRF token bound to a cookie the login page sets.
 - **CSRF.** Every POST carries `_csrf`, an HMAC of the session's token hash; it is checked here,
-  before any handler runs, and a POST whose Origin names another site is refused.
+  before any handler runs (in a multipart body too), and a POST whose Origin names another
+  site is refused. Only the broadcast compose form's POST may carry a body of 50 MB (its file).
 - **One transaction per request**, rolled back when it is refused.
 
 The pages themselves are web/office_views.py.
@@ -36,10 +37,11 @@ from aiohttp import web
 
 from locales import LANGUAGES, gettext_for
 from storage.services import staff_web
+from storage.services.broadcasts import FILE_LIMIT
 from storage.services.errors import NotFound, ServiceError
 from storage.services.staff import StaffError
 from web import security
-from web.app import CONFIG, DB, GETTEXT, LANG, NOW, WebConfig
+from web.app import CONFIG, DB, GETTEXT, LANG, MB, NOW, WebConfig
 
 PREFIX = "/office"
 HERE = Path(__file__).parent
@@ -49,6 +51,7 @@ STAFF = web.RequestKey("staff", object)  # storage.services.staff_web.StaffIdent
 OFFICE_CSRF = web.RequestKey("office_csrf", str)
 LIMITER = web.AppKey("office_login_limiter", security.RateLimiter)
 OPEN_PATHS = ("/office/signin", "/office/login", "/office/language")
+COMPOSE_PATH = "/office/broadcasts"  # the compose form's POST, which may carry a file
 
 
 def _mac(secret: str, purpose: str, value: str) -> str:
@@ -144,6 +147,9 @@ async def office_context(request: web.Request, handler) -> web.StreamResponse:
                 lifetime=config.office_session_lifetime,
             )
         request[STAFF] = who
+        if who is not None and request.method == "POST" and request.path == COMPOSE_PATH:
+            # A broadcast's file may have 50 MB: the compose form alone takes a body that big.
+            request = request.clone(client_max_size=FILE_LIMIT + MB)
         chosen = request.cookies.get(security.LANGUAGE_COOKIE)
         if chosen not in LANGUAGES:
             chosen = who.language if who and who.language in LANGUAGES else None
@@ -190,7 +196,10 @@ async def _refuse(request: web.Request, who) -> web.StreamResponse | None:
         return error_page(request, 403, "forbidden")
     if who is None or request.path == f"{PREFIX}/login":
         return None  # the sign-in form checks its own token; a language needs none
-    form = await request.post()
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        return error_page(request, 413, "file_too_big")
     config = request.config_dict[CONFIG]
     if not _csrf_ok(config.secret, who.token_hash, form.get(security.CSRF_FIELD)):
         return error_page(request, 403, "csrf")
@@ -252,6 +261,7 @@ def error_text(_, code: str, **params: object) -> str:
         "no_actions": _("This console was started without the bot's outbox: it cannot send."),
         "confirm": _("Tick “sure” first to confirm."),
         "no_channel": _("This console cannot make that kind of link (no address is set for it)."),
+        "file_too_big": _("The file is too big: bots send files of at most 50 MB."),
     }
     text = words.get(code) or _("That did not work.")
     try:

@@ -5,13 +5,15 @@ Thin, as handlers/staff_*.py are: every read and every change is a call into the
 services (status, review, export_files, notice, staff_invites, broadcasts, audit), which check
 who may do it; what tells someone (a review notice, a broadcast) goes through the functions
 the composition root passed in (`WebConfig.office`), which queue it in the outbox in the same
-transaction. Every form works without JavaScript.
+transaction; so do a broadcast's time rules and reminders, and the upload of its file through
+the running bot. Every form works without JavaScript.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,7 +22,16 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 from aiohttp import web
 
-from storage.services import audit, broadcasts, export_files, notice, review, staff_invites, status
+from storage.services import (
+    audit,
+    broadcasts,
+    export_files,
+    notice,
+    review,
+    staff,
+    staff_invites,
+    status,
+)
 from storage.services import submitted as submitted_service
 from storage.services.broadcasts import BroadcastError
 from storage.services.errors import NotFound, ServiceError
@@ -28,10 +39,12 @@ from storage.services.export_files import ExportError, What
 from storage.services.notice import NoticeError
 from storage.services.review import ReviewError
 from storage.services.status import StatusError
-from web.app import CONFIG, DB, GETTEXT, NOW
+from web import uploads
+from web.app import CONFIG, DB, GETTEXT, MB, NOW, Upload, UploadFailed
 from web.office import PREFIX, Refused, attachment, member_of, see_other
 
 KIND_GROUPS = status.KIND_GROUPS
+DEFAULT_ZONE = "Asia/Shanghai"  # a broadcast's zone unless its audience's plan has another
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTENT_TYPES = {"docx": DOCX, "xlsx": XLSX, "pdf": "application/pdf", "zip": "application/zip"}
@@ -58,6 +71,8 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/broadcasts/{id:\\d+}", broadcast_page)
     r.add_post("/broadcasts/{id:\\d+}/confirm", confirm_broadcast)
     r.add_post("/broadcasts/{id:\\d+}/cancel", cancel_broadcast)
+    r.add_post("/broadcasts/{id:\\d+}/time", time_broadcast)
+    r.add_post("/broadcasts/{id:\\d+}/remind", remind_broadcast)
     r.add_get("/broadcasts/{id:\\d+}/report.xlsx", broadcast_report)
 
 
@@ -154,8 +169,39 @@ def refusal_text(_, error: ServiceError) -> str:
         "already_confirmed": _("This broadcast was confirmed already: it is sent once."),
         "not_draft": _("This broadcast was confirmed already: it is sent once."),
         "finished": _("This broadcast was sent already."),
-        "time_past": _("That time has passed."),
+        "time_past": _("That time has passed: give a later one."),
+        "outside_hours": _(
+            "{time} is outside office hours ({start}–{end}): give a time within them."
+        ),
+        "not_workday": _("{day} is not a working day: give a working day."),
+        "bad_time": _("Write the time as YYYY-MM-DD HH:MM."),
+        "not_asked": _("This broadcast did not ask for 收到."),
+        # a broadcast's file
+        "bad_attachment": _("Attach a document or a photo."),
+        "file_too_big": _("The file has {size} MB; bots can send at most 50 MB."),
+        "file_empty": _("The file is empty."),
+        "file_type": _(
+            "This kind of file is not sent: attach a PDF, Word or Excel document or a photo "
+            "(JPEG, PNG, WebP, HEIC). Programs, scripts and archives are refused."
+        ),
+        "no_uploads": _(
+            "Attachments need the running bot: this console was started without it "
+            "(taizhang web). Send the notice without the file, or from the console of "
+            "taizhang run."
+        ),
+        "no_admin_chat": _(
+            "The file is uploaded through your chat with the bot: send /start to the bot "
+            "first, then try again."
+        ),
+        "upload_failed": _("Telegram did not take the file ({reason}). Try again later."),
     }
+    if code == "too_long" and params.get("limit") == broadcasts.CAPTION_LIMIT:
+        words["too_long"] = _(
+            "With a file the text is its caption: it has {count} characters, Telegram takes "
+            "at most {limit}. Shorten it, or send the text without the file."
+        )
+    if code == "file_too_big" and isinstance(params.get("size"), int):
+        params["size"] = f"{params['size'] / MB:.1f}"
     text = words.get(code) or str(error)
     try:
         return text.format(**params)
@@ -570,6 +616,34 @@ async def revoke_invite(request: web.Request) -> web.StreamResponse:
 
 # ------------------------------------------------------------------ broadcasts
 
+PHOTO_MIMES = ("image/jpeg", "image/png")  # sent as photos; anything else as a document
+PHOTO_LIMIT = 10 * MB  # Telegram's sendPhoto takes photos up to 10 MB
+
+
+def _office_actions(request: web.Request):
+    return request.config_dict[CONFIG].office
+
+
+def _can_schedule(request: web.Request) -> bool:
+    actions = _office_actions(request)
+    return actions is not None and None not in (actions.broadcast_time, actions.schedule_broadcast)
+
+
+def _can_upload(request: web.Request) -> bool:
+    actions = _office_actions(request)
+    return actions is not None and actions.upload_attachment is not None
+
+
+def _can_remind(request: web.Request, member) -> bool:
+    actions = _office_actions(request)
+    return member.is_admin and actions is not None and actions.remind_unacknowledged is not None
+
+
+def file_size(size: int) -> str:
+    if size >= MB:
+        return f"{size / MB:.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
 
 async def _compose_context(request: web.Request) -> dict:
     member = member_of(request)
@@ -583,10 +657,14 @@ async def _compose_context(request: web.Request) -> dict:
         "choices": choices,
         "pick_units": units,
         "is_admin": member.is_admin,
-        "can_send": member.is_admin and request.config_dict[CONFIG].office is not None,
-        "local": lambda m, tz="Asia/Shanghai": local(m, tz),
+        "can_send": member.is_admin and _office_actions(request) is not None,
+        "can_schedule": _can_schedule(request),
+        "can_upload": _can_upload(request),
+        "accept": uploads.ACCEPTED,
+        "earliest": local(request[NOW], DEFAULT_ZONE, "%Y-%m-%dT%H:%M"),
+        "local": lambda m, tz=DEFAULT_ZONE: local(m, tz),
         "notice": "",
-        "form": {"audience": "all", "text": "", "ack": False, "units": []},
+        "form": {"audience": "all", "text": "", "ack": False, "units": [], "send_at": ""},
     }
 
 
@@ -594,38 +672,112 @@ async def broadcasts_page(request: web.Request) -> web.StreamResponse:
     return render(request, "broadcasts.html", await _compose_context(request))
 
 
+def _attachment_of(request: web.Request, field: web.FileField) -> Upload:
+    """The chosen file, refused (BroadcastError) when it is empty, over 50 MB, or not a photo
+    or an office document by its own first bytes (a program, a script, an archive…)."""
+    field.file.seek(0, io.SEEK_END)
+    size = field.file.tell()
+    field.file.seek(0)
+    if size > broadcasts.FILE_LIMIT:
+        raise BroadcastError("file_too_big", size=size)
+    data = field.file.read()
+    if not data:
+        raise BroadcastError("file_empty")
+    found = uploads.sniff(data, field.filename or "")
+    if found is None:
+        raise BroadcastError("file_type")
+    kind = "photo" if found.mime in PHOTO_MIMES and size <= PHOTO_LIMIT else "document"
+    fallback = f"{found.kind}-{request[NOW]:%Y%m%d-%H%M%S}"
+    return Upload(uploads.safe_name(field.filename or "", found, fallback), data, kind, found.mime)
+
+
+async def _upload(request: web.Request, member, upload: Upload) -> dict:
+    """The file given to Telegram once (into an admin's chat) by the bot's upload action; the
+    draft's attachment fields."""
+    actions = _office_actions(request)
+    if actions is None or actions.upload_attachment is None:
+        raise BroadcastError("no_uploads")
+    try:
+        uploaded = await actions.upload_attachment(request[DB], member, upload)
+    except UploadFailed as failed:
+        code = "no_admin_chat" if failed.no_chat else "upload_failed"
+        raise BroadcastError(code, reason=failed.reason) from None
+    return {
+        "attachment_kind": uploaded.kind,
+        "attachment_file_id": uploaded.file_id,
+        "attachment_name": upload.name,
+        "attachment_size": len(upload.data),
+    }
+
+
 async def create_broadcast(request: web.Request) -> web.StreamResponse:
+    """The compose form: a draft, maybe with a time and a file. Everything that can be refused
+    is checked before the file is uploaded (who, the text's limit, the audience, the time,
+    the file's size and type), so a refusal never leaves a file in Telegram for nothing."""
     member = member_of(request)
+    session = request[DB]
+    now = request[NOW]
     form = await request.post()
     audience = str(form.get("audience") or "")
     picked = [str(v) for v in form.getall("units", []) if str(v).isdigit()]
     if audience == "units":
         audience = "units:" + ",".join(picked)
     text = str(form.get("text") or "").replace("\r\n", "\n")
+    send_at = str(form.get("send_at") or "").strip()
+    field = form.get("file")
+    chosen = field if isinstance(field, web.FileField) else None  # none chosen: a plain field
+    actions = _office_actions(request)
     try:
+        await staff.authorize(session, member, admin=True)
+        broadcasts.check_text(text, attachment=chosen is not None)
+        spec = (await broadcasts.audience_of(session, audience)).spec
+        at = None
+        if send_at:
+            if not _can_schedule(request):
+                raise Refused(503, "no_actions")
+            at = await actions.broadcast_time(session, spec, send_at, now=now)
+        attachment = {}
+        if chosen is not None:
+            if not _can_upload(request):
+                raise BroadcastError("no_uploads")
+            attachment = await _upload(request, member, _attachment_of(request, chosen))
         row = await broadcasts.create_draft(
-            request[DB],
+            session,
             member,
-            audience=audience,
+            audience=spec,
             text=text,
             ask_ack=form.get("ack") == "1",
-            now=request[NOW],
+            now=now,
+            **attachment,
         )
+        if at is not None:
+            await actions.schedule_broadcast(session, member, row.id, at, now=now)
     except BroadcastError as error:
-        await request[DB].rollback()
+        await session.rollback()
         context = await _compose_context(request)
-        context["notice"] = refusal_text(request[GETTEXT], error)
+        _ = request[GETTEXT]
+        context["notice"] = refusal_text(_, error)
+        if chosen is not None:
+            context["notice"] += " " + _("Choose the file again: a refused form keeps no file.")
         context["form"] = {
             "audience": str(form.get("audience") or ""),
             "text": text,
             "ack": form.get("ack") == "1",
             "units": [int(v) for v in picked],
+            "send_at": send_at.replace(" ", "T"),
         }
         return render(request, "broadcasts.html", context, 422)
     return see_other(f"{PREFIX}/broadcasts/{row.id}")
 
 
-async def broadcast_page(request: web.Request) -> web.StreamResponse:
+def _soon(row, now: dt.datetime) -> bool:
+    """A scheduled broadcast's page refreshes itself only in the minutes before it goes."""
+    return row.status == broadcasts.SCHEDULED and (
+        row.scheduled_at is None or row.scheduled_at - now < dt.timedelta(minutes=5)
+    )
+
+
+async def _broadcast_context(request: web.Request) -> dict:
     member = member_of(request)
     session = request[DB]
     broadcast_id = int(request.match_info["id"])
@@ -636,13 +788,19 @@ async def broadcast_page(request: web.Request) -> web.StreamResponse:
         "b": row,
         "s": found,
         "is_admin": member.is_admin,
-        "can_send": member.is_admin and request.config_dict[CONFIG].office is not None,
-        "local": lambda m: local(m, row.timezone),
+        "can_send": member.is_admin and _office_actions(request) is not None,
+        "can_schedule": member.is_admin and _can_schedule(request),
+        "can_remind": _can_remind(request, member),
+        "local": lambda m, fmt="%Y-%m-%d %H:%M": local(m, row.timezone, fmt),
+        "size": file_size,
+        "earliest": local(request[NOW], row.timezone, "%Y-%m-%dT%H:%M"),
         "reach": None,
         "acks": [],
         "lines": [],
+        "waiting": max(0, found.progress.sent - found.progress.acknowledged),
         "notice": "",
-        "refresh": row.status in (broadcasts.SENDING, broadcasts.SCHEDULED),
+        "notice_kind": "ok",
+        "refresh": row.status == broadcasts.SENDING or _soon(row, request[NOW]),
     }
     if row.status == broadcasts.DRAFT:
         if member.is_admin:
@@ -651,15 +809,58 @@ async def broadcast_page(request: web.Request) -> web.StreamResponse:
         if row.ask_ack:
             context["acks"] = await broadcasts.acks_by_unit(session, member, broadcast_id)
         _row, context["lines"] = await broadcasts.delivery_report(session, member, broadcast_id)
+    return context
+
+
+async def _broadcast_refused(request: web.Request, error: BroadcastError) -> web.Response:
+    """The broadcast's page again, saying why (the refusal's values kept, which a redirect
+    would lose)."""
+    await request[DB].rollback()
+    context = await _broadcast_context(request)
+    context.update(notice=refusal_text(request[GETTEXT], error), notice_kind="error")
+    return render(request, "broadcast.html", context, 422)
+
+
+async def _broadcast_refused_again(request: web.Request, error: BroadcastError):
+    """A confirm or cancel refused: back to the page with the reason in its address, so that
+    a reload does not post again (a refusal with values, e.g. office hours, is shown here)."""
+    if error.values:
+        return await _broadcast_refused(request, error)
+    await request[DB].rollback()
+    return see_other(f"{PREFIX}/broadcasts/{request.match_info['id']}?error={error.code}")
+
+
+async def broadcast_page(request: web.Request) -> web.StreamResponse:
+    context = await _broadcast_context(request)
     done = request.query.get("done", "")
     _ = request[GETTEXT]
     if done == "confirmed":
-        context["notice"] = _("Confirmed: the messages are queued and go out now.")
+        row = context["b"]
+        if row.scheduled_at is not None:
+            context["notice"] = _("Confirmed: the messages are queued and wait for their time.")
+        else:
+            context["notice"] = _("Confirmed: the messages are queued and go out now.")
     elif done == "cancelled":
         context["notice"] = _("Cancelled: messages not yet sent were withdrawn.")
+    elif done == "timed":
+        context["notice"] = _("The time is set: confirm to queue it.")
+    elif done == "untimed":
+        context["notice"] = _("No time set: it goes as soon as you confirm.")
+    elif done == "reminded":
+        count = _int(request.query.get("count"))
+        if count:
+            context["notice"] = _("Reminder queued for {count} people.").format(count=count)
+        else:
+            context["notice"] = _("Nobody left to remind.")
+    elif done == "reminded_before":
+        context["notice"] = _(
+            "This reminder had gone already (the same button pressed again): nobody was "
+            "reminded twice. Press the button below to remind them once more."
+        )
+        context["notice_kind"] = "warn"
     error = request.query.get("error", "")
     if error:
-        context["notice"] = refusal_text(_, BroadcastError(error))
+        context.update(notice=refusal_text(_, BroadcastError(error)), notice_kind="error")
     return render(request, "broadcast.html", context)
 
 
@@ -677,9 +878,59 @@ async def confirm_broadcast(request: web.Request) -> web.StreamResponse:
             default_language=config.default_locale,
         )
     except BroadcastError as error:
-        await request[DB].rollback()
-        return see_other(f"{PREFIX}/broadcasts/{broadcast_id}?error={error.code}")
+        return await _broadcast_refused_again(request, error)
     return see_other(f"{PREFIX}/broadcasts/{broadcast_id}?done=confirmed")
+
+
+async def time_broadcast(request: web.Request) -> web.StreamResponse:
+    """A draft's time: set (checked as the bot and the command line check it), or dropped."""
+    member = member_of(request)
+    form = await request.post()
+    broadcast_id = int(request.match_info["id"])
+    actions = _actions(request)
+    if not _can_schedule(request):
+        raise Refused(503, "no_actions")
+    session, now = request[DB], request[NOW]
+    send_at = "" if form.get("clear") else str(form.get("send_at") or "").strip()
+    try:
+        row = await broadcasts.draft(session, member, broadcast_id)
+        at = None
+        if send_at:
+            at = await actions.broadcast_time(session, row.audience, send_at, now=now)
+        await actions.schedule_broadcast(session, member, broadcast_id, at, now=now)
+    except BroadcastError as error:
+        return await _broadcast_refused(request, error)
+    return see_other(f"{PREFIX}/broadcasts/{broadcast_id}?done={'timed' if at else 'untimed'}")
+
+
+async def remind_broadcast(request: web.Request) -> web.StreamResponse:
+    """Remind those who got it and have not pressed 收到 (scheduler.broadcasts.
+    remind_unacknowledged). Each press the service takes is a new reminder to whoever has
+    not pressed it yet; the form carries how many reminders there were when it was shown, so
+    the same form posted twice (a double click, a reload) reminds nobody the second time."""
+    member = member_of(request)
+    form = await request.post()
+    broadcast_id = int(request.match_info["id"])
+    actions = _actions(request)
+    if actions.remind_unacknowledged is None:
+        raise Refused(503, "no_actions")
+    session = request[DB]
+    await staff.authorize(session, member, admin=True)
+    found = await broadcasts.summary(session, member, broadcast_id)
+    if _int(form.get("seen"), -1) != found.broadcast.reminders:
+        return see_other(f"{PREFIX}/broadcasts/{broadcast_id}?done=reminded_before")
+    config = request.config_dict[CONFIG]
+    try:
+        count = await actions.remind_unacknowledged(
+            session,
+            member,
+            broadcast_id,
+            now=request[NOW],
+            default_language=config.default_locale,
+        )
+    except BroadcastError as error:
+        return await _broadcast_refused(request, error)
+    return see_other(f"{PREFIX}/broadcasts/{broadcast_id}?done=reminded&count={count}#acks")
 
 
 async def cancel_broadcast(request: web.Request) -> web.StreamResponse:
@@ -688,8 +939,7 @@ async def cancel_broadcast(request: web.Request) -> web.StreamResponse:
     try:
         await broadcasts.cancel(request[DB], member, broadcast_id, now=request[NOW])
     except BroadcastError as error:
-        await request[DB].rollback()
-        return see_other(f"{PREFIX}/broadcasts/{broadcast_id}?error={error.code}")
+        return await _broadcast_refused_again(request, error)
     return see_other(f"{PREFIX}/broadcasts/{broadcast_id}?done=cancelled")
 
 
