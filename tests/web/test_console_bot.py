@@ -66,3 +66,76 @@ async def test_console_sends_a_link_that_signs_the_staff_member_in(taizhang):
         assert signed.status == 303
         home = await browser.get("/office/")
         assert home.status == 200 and "办公室控制台" in await home.text()
+
+
+async def test_the_running_bots_console_uploads_a_file_once_and_the_units_get_it(
+    sandbox: RunningSandbox,  # noqa: F811
+    sqlite_url: str,
+):
+    """`taizhang run` with WEB__PORT: the console's compose form uploads the file through the
+    bot into the admin's chat, and the sender gives each recipient that file id."""
+    import socket
+
+    import aiohttp
+
+    from storage.services import staff_web
+    from tests.web.conftest import SECRET
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    bot = BotUnderTest(
+        sandbox,
+        sqlite_url,
+        staff_ids=[STAFF_ID],
+        extra_settings={"web": {"port": port, "secret": SECRET, "base_url": base}},
+    )
+    await bot.prepare()
+    await bot.start()
+    pdf = b"%PDF-1.4\n" + "填报说明".encode() * 300 + b"\n%%EOF\n"
+    try:
+        office = await sandbox.client.create_user(
+            "张主任", user_id=STAFF_ID, language_code="zh-hans", started=True
+        )
+        zhou = await bot.contact("周琪", "医保局")
+        async with bot.sessions() as session:
+            made = await staff_web.create_login_link(session, STAFF_ID, now=bot.clock())
+            await session.commit()
+        jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
+        async with aiohttp.ClientSession(base, cookie_jar=jar) as browser:
+            page = await (await browser.get(staff_web.login_path(made.token))).text()
+            signed = await browser.post(
+                "/office/login",
+                data={"_csrf": csrf_of(page), "token": made.token},
+                allow_redirects=False,
+            )
+            assert signed.status == 303
+            compose = await (await browser.get("/office/broadcasts")).text()
+            assert 'type="file"' in compose  # the running bot can upload
+            form = aiohttp.FormData()
+            for name, value in (("_csrf", csrf_of(compose)), ("audience", "all"),
+                                ("text", "请按附件说明填报。")):  # fmt: skip
+                form.add_field(name, value)
+            form.add_field("file", pdf, filename="填报说明.pdf", content_type="application/pdf")
+            draft = await browser.post("/office/broadcasts", data=form, allow_redirects=False)
+            assert draft.status == 303, await draft.text()
+            preview = await (await browser.get(draft.headers["Location"])).text()
+            assert "填报说明.pdf" in preview
+            confirmed = await browser.post(
+                draft.headers["Location"] + "/confirm", data={"_csrf": csrf_of(preview)}
+            )
+            assert confirmed.status == 200
+
+        held = await message_with(office, "填报说明.pdf", "网页控制台")  # uploaded once, here
+        got = await message_with(zhou, "请按附件说明填报。", timeout=15)
+        assert got["document"]["file_name"] == "填报说明.pdf"
+        assert got["document"]["file_id"] == held["document"]["file_id"]
+        assert await zhou.download(got) == pdf
+        calls = [c["params"] for c in await sandbox.client.calls("sendDocument")]
+        files = [v for c in calls for v in c.values() if str(v).startswith("<file ")]
+        assert files == [f"<file '填报说明.pdf', {len(pdf)} bytes>"]  # the file went once,
+        assert [c["chat_id"] for c in calls] == [str(STAFF_ID), str(zhou.id)]  # to the admin
+        assert calls[1]["document"] == got["document"]["file_id"]  # then only its id
+    finally:
+        await bot.close()
