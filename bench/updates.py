@@ -451,15 +451,19 @@ class Process:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def stop(self, timeout: float = 20.0) -> None:
+    async def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGTERM, and wait for the bot to finish the updates in hand and exit; returns its
+        exit code. Waited for in a thread: the stand-in that answers the bot's last calls runs
+        on this event loop (waiting here froze it, and the bot's replies in flight were cut
+        off when it gave up waiting and closed its HTTP session)."""
         if self.proc is None or self.proc.poll() is not None:
-            return
+            return None if self.proc is None else self.proc.returncode
         os.kill(self.proc.pid, signal.SIGTERM)
         try:
-            self.proc.wait(timeout)
+            return await asyncio.to_thread(self.proc.wait, timeout)
         except subprocess.TimeoutExpired:
             os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+            return await asyncio.to_thread(self.proc.wait)
 
 
 class Database:
@@ -761,7 +765,7 @@ async def run_all(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 result, process = await measure(
                     role, env, token, people, server, http, watcher, args, workdir
                 )
-                process.stop()
+                await process.stop()
                 results[role] = result
                 continue
             db = Database(role, workdir)
@@ -774,7 +778,7 @@ async def run_all(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 result, process = await measure(
                     role, env, token, people, server, http, watcher, args, workdir
                 )
-                process.stop()
+                await process.stop()
                 result["stored"] = await stored_check(db, round_id, people)
                 tracebacks = process.log_path.read_text(errors="replace").count("Traceback")
                 result["bot_tracebacks"] = tracebacks

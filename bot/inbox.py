@@ -110,13 +110,21 @@ class Inbox:
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait for the updates in hand (SIGTERM lets them finish), at most `timeout` seconds:
-        with the sender's own wait (bot/runner.py) a stop stays within 10 s. An update cut
-        off is stored, and handled again at the next start."""
+        with the sender's own wait (bot/runner.py) a stop stays within 10 s. Only as many are
+        in hand as are handled at once (UPDATES__CONCURRENCY); the others wait in the
+        database, as does one cut off here, and are handled at the next start."""
         if self._busy:
-            await asyncio.wait(list(self._busy.values()), timeout=timeout)
+            _, cut = await asyncio.wait(list(self._busy.values()), timeout=timeout)
+            if cut:
+                log.warning("inbox: stopping with %d updates still in hand", len(cut))
 
     async def _start_due(self) -> float:
-        """Start every update that may run now; returns seconds until the next may."""
+        """Start the updates that may run now, as many as are handled at once (the rest wait,
+        stored, for a free place: a stop then finishes only those in hand); returns seconds
+        until the next may run."""
+        free = self.options.concurrency - len(self._busy)
+        if free <= 0:
+            return HOUSEKEEPING_EVERY  # an update done wakes the worker
         now = self.wall_clock()
         async with self.sessions() as session:
             found = await updates.look(
@@ -125,6 +133,7 @@ class Inbox:
                 set(self._busy_users.values()),
                 busy_updates=self._busy.keys(),
                 now=now,
+                take=free,
             )
         rows, retry_at = found.rows, found.retry_at
         for row in rows:

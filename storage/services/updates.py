@@ -109,10 +109,11 @@ async def look(
     busy_updates: Collection[int] = (),
     now: dt.datetime | None = None,
     limit: int = 200,
+    take: int | None = None,
 ) -> Due:
     """Pending updates to handle now: for each sender only the oldest, so a person's messages
     are handled in the order they wrote them (a later one waits while an earlier is retried).
-    Updates in `busy_updates` are in hand already and not returned.
+    Updates in `busy_updates` are in hand already and not returned; at most `take` are.
 
     The pending queue is read without the payloads (only the rows chosen are loaded whole),
     so a long queue costs little to look at; the next retry time comes from the same reading
@@ -135,7 +136,8 @@ async def look(
             if user_id in waiting:
                 continue
             waiting.add(user_id)
-        if moment <= now and update_id not in busy_updates:
+        room = take is None or len(chosen) < take
+        if moment <= now and update_id not in busy_updates and room:
             chosen.append(update_id)
     if len(queue) == limit:  # more wait beyond what was read
         retry_at = await next_retry_at(session, bot_id, now)
