@@ -1,23 +1,27 @@
-# syntax=docker/dockerfile:1
 # taizhang in a container.
 #   docker build -t taizhang .                 the bot and the web app (PDF export off)
 #   docker build --target pdf -t taizhang:pdf . the same with LibreOffice, for PDF exports
 # Settings come from the environment (see .env.example); state lives in /data.
 
-ARG PYTHON_VERSION=3.11
+# The base images, replaceable where Docker Hub and ghcr.io cannot be reached (a mirror, or
+# the images deploy/local-images.sh builds from a Debian mirror): see docs/deploy.md.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13
+
+FROM ${UV_IMAGE} AS uv
 
 # ---------------------------------------------------------------- build: the locked venv
-FROM python:${PYTHON_VERSION}-slim-bookworm AS build
-COPY --from=ghcr.io/astral-sh/uv:0.13 /uv /usr/local/bin/uv
+FROM ${PYTHON_IMAGE} AS build
+COPY --from=uv /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /app
-# Dependencies first, from the lock alone, so a code change reuses this layer.
+# Dependencies first, from the lock alone, so a code change reuses this layer. (No BuildKit
+# features: the file builds with the classic builder too, and fetches no frontend image.)
 COPY pyproject.toml uv.lock README.md ./
-RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-dev --no-install-project
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
@@ -26,11 +30,10 @@ COPY ledger ./ledger
 COPY locales ./locales
 COPY sandbox ./sandbox
 COPY web ./web
-RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable
+RUN uv sync --frozen --no-dev --no-editable
 
 # ---------------------------------------------------------------- runtime: the bot
-FROM python:${PYTHON_VERSION}-slim-bookworm AS bot
+FROM ${PYTHON_IMAGE} AS bot
 # CJK fonts for what the bot draws (the status chart brings its own from PyPI; these serve
 # LibreOffice in the pdf target and any font lookup by name).
 RUN apt-get update \
