@@ -680,12 +680,19 @@ def run_bot() -> None:
 
     try:
         require_token(settings)
+        if settings.web.port:  # checked before anything starts, not once the bot polls
+            from bot.web_server import require_web
+
+            require_web(settings)
     except SettingsError as err:
         raise fail(str(err), 2) from None
     from bot.runner import run
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings))
+    except SettingsError as err:  # found while starting (the web form's settings, say)
+        raise fail(str(err), 2) from None
 
 
 def main() -> None:

@@ -164,6 +164,17 @@ def test_run_without_token_says_so(monkeypatch, tmp_path):
     assert result.exit_code == 2 and "BOT_TOKEN" in result.stderr
 
 
+def test_run_with_the_web_form_and_no_secret_says_so_before_starting(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BOT_TOKEN", "123456789:AAtesttokenxxxxxxxxxxxxxxxxxxxxxxxxx")
+    monkeypatch.setenv("TELEGRAM_API_BASE", "http://127.0.0.1:9")  # never asked
+    monkeypatch.setenv("WEB__PORT", "8090")
+    monkeypatch.delenv("WEB__SECRET", raising=False)
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2 and "WEB__SECRET" in result.stderr
+    assert result.stderr.strip().count("\n") == 0  # one line, no traceback
+
+
 def test_every_command_has_help():
     for args in (
         ["--help"],
