@@ -432,6 +432,7 @@ class _Pages:
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="referrer" content="no-referrer">'
             f"<title>{_e(title)}</title>"
+            '<link rel="icon" href="data:,">'
             f'<link rel="stylesheet" href="/static/mail.css">{script}</head>'
             f'<body><header class="bar">{nav}{switch}</header>'
             f'<main class="mailbox">{body}</main></body></html>'
