@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.fsm import build_storage
 from bot.i18n import CatalogI18n, LanguageMiddleware
 from bot.inbox import Inbox
-from bot.middlewares import DatabaseSession, SaveBeforeReplying
+from bot.middlewares import DatabaseSession, KeepResponseTypes, SaveBeforeReplying
 from bot.settings import Settings, require_token
 from handlers import build_router
 from handlers.staff_access import COMMON_COMMANDS, show_staff_menu
@@ -47,6 +47,7 @@ class App:
 def build_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
     session.middleware(SaveBeforeReplying())
+    session.middleware(KeepResponseTypes())
     return Bot(
         token=require_token(settings),
         session=session,
