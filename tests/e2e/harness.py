@@ -73,13 +73,7 @@ class BotUnderTest:
         from storage.db import make_engine, make_session_factory
 
         today = today or self.today()
-        target = _sqlite_file(self.database_url)
-        if target is None:
-            self.round_id, self.previous_round_id = await _migrate_and_load(
-                self.database_url, today
-            )
-        else:
-            self.round_id, self.previous_round_id = await _copy_prepared(target, today)
+        self.round_id, self.previous_round_id = await prepare_database(self.database_url, today)
         self._engine = make_engine(self.database_url)
         self.sessions = make_session_factory(self._engine)
 
@@ -183,6 +177,15 @@ class BotUnderTest:
 # One migrated SQLite database with the sample ledger per day of the test clock, copied for
 # each test: the same upgrade and the same load, done once instead of for every test.
 _PREPARED: dict[dt.date, tuple[Path, int, int]] = {}
+
+
+async def prepare_database(url: str, today: dt.date) -> tuple[int, int]:
+    """The migrated database at `url` with the sample ledger loaded on `today` (for SQLite, a
+    copy of the one prepared for that day): (the open round's id, the previous round's)."""
+    target = _sqlite_file(url)
+    if target is None:
+        return await _migrate_and_load(url, today)
+    return await _copy_prepared(target, today)
 
 
 def _sqlite_file(url: str) -> Path | None:

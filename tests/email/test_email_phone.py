@@ -15,6 +15,7 @@ from scheduler.reminders import sweep
 from storage.services.email_contacts import create_email_contact
 from storage.services.invites import find_unit
 from tests.sandbox.test_webchat_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, require_chromium
+from tests.web.browser_steps import answer, submit
 from tests.web.conftest import SHANGHAI, prepared, world  # noqa: F401
 from tests.web.test_phone_browser import _ledger_texts
 
@@ -68,16 +69,8 @@ async def test_an_email_reminder_leads_to_a_submitted_report(world, smtp) -> Non
         await page.goto(link)
         assert "/l/" not in page.url
         assert await page.locator("h1").inner_text() == "兴庆区医疗保障局"
-        await page.locator("#tasks li a").first.click()
-        await page.get_by_label("已完成").check()
-        await page.fill("#text", ANSWER)
-        await page.locator("#save-state", has_text="已保存").wait_for()
-        await page.get_by_role("link", name="任务列表", exact=True).click()
-        await page.locator("#to-submit").click()
-        await page.locator("#confirm-submit").click()
-        receipt = page.locator("#receipt .receipt-no")
-        await receipt.wait_for()
-        assert (await receipt.inner_text()).startswith(f"TZ{world.round_id}-")
+        await answer(page, 0, "已完成", ANSWER)
+        assert (await submit(page)).startswith(f"TZ{world.round_id}-")
         await browser.close()
     assert problems == [], problems
     assert ANSWER in await _ledger_texts(world)
