@@ -66,9 +66,14 @@ def build_dispatcher(
         default_locale=settings.default_locale,
         staff_ids=tuple(settings.staff_ids),
     )
-    # Outer middlewares: open the session (skipping an update already handled), then pick the
-    # language. The inbox feeds each person's updates one at a time, in order.
-    dispatcher.update.outer_middleware(DatabaseSession(sessions, settings.staff_ids, clock))
+    # Outer middlewares: open the session (skipping an update already handled), then read the
+    # dialog state (aiogram's FSM middleware, moved after ours so that it reads in the update's
+    # session), then pick the language. The inbox feeds each person's updates one at a time,
+    # in order.
+    outer = dispatcher.update.outer_middleware
+    outer.unregister(dispatcher.fsm)
+    outer(DatabaseSession(sessions, settings.staff_ids, clock))
+    outer(dispatcher.fsm)
     LanguageMiddleware(CatalogI18n(settings.default_locale)).setup(dispatcher)
     dispatcher.include_router(build_router())
     return dispatcher

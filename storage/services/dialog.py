@@ -34,9 +34,7 @@ class DialogStateStore:
 
     async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
         async with self._session() as (session, owned):
-            row = await session.get(DialogState, key)
-            if row is not None and not owned:
-                _held(session)[key] = row
+            row = await _row(session, key, owned)
             return (row.state, dict(row.data)) if row else (None, {})
 
     async def set_state(self, key: str, state: str | None) -> None:
@@ -46,24 +44,38 @@ class DialogStateStore:
         await self._write(key, data=dict(data))
 
     async def _write(self, key: str, **values: Any) -> None:
+        """Write the values, unless the row holds them already: aiogram sets the state and
+        the data it has just read back as often as it changes them."""
         async with self._session() as (session, owned):
-            row = await session.get(DialogState, key)
+            row = await _row(session, key, owned)
+            if row is not None and all(getattr(row, n) == v for n, v in values.items()):
+                return
             if row is None:
                 row = DialogState(key=key)
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = utcnow()
             session.add(row)
-            if not owned:
-                _held(session)[key] = row
             if owned:
                 await session.commit()
             else:
+                _held(session)[key] = row
                 await session.flush()
 
 
-def _held(session: AsyncSession) -> dict[str, DialogState]:
-    """The update's dialog rows, held for as long as its session: the session keeps its rows
-    only while something refers to them, so each read of the state would otherwise ask the
-    database again (aiogram reads it several times per update)."""
+async def _row(session: AsyncSession, key: str, owned: bool) -> DialogState | None:
+    """The conversation's row: read once per update (the update's session holds it, or
+    knows there is none), or afresh in a session of our own."""
+    if owned:
+        return await session.get(DialogState, key)
+    held = _held(session)
+    if key not in held:
+        held[key] = await session.get(DialogState, key)
+    return held[key]
+
+
+def _held(session: AsyncSession) -> dict[str, DialogState | None]:
+    """The update's dialog rows (None: there is none yet), held for as long as its session:
+    aiogram reads the state several times per update, and the session itself keeps a row
+    only while something refers to it."""
     return session.info.setdefault("dialog_rows", {})
