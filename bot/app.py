@@ -81,7 +81,10 @@ def build_dispatcher(
 
 def build_app(settings: Settings, clock: Clock = utcnow) -> App:
     """`clock` is what the bot takes for now (deadlines, receipts); tests pass their own."""
-    engine = make_engine(settings.effective_database_url)
+    # A connection for each update handled at once, and for intake, the worker and the jobs.
+    engine = make_engine(
+        settings.effective_database_url, pool_size=settings.updates.concurrency + 4
+    )
     sessions = make_session_factory(engine)
     dispatcher = build_dispatcher(settings, sessions, clock)
     bot = build_bot(settings)

@@ -10,16 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> AsyncEngine:
+    """`pool_size`: connections kept open. Give at least as many as are used at once in the
+    long run (the bot: its updates handled at once, and a few for intake and the scheduler):
+    a connection used beyond it is closed when returned and opened anew the next time, a new
+    PostgreSQL backend or SQLite thread each time, whose statements are prepared again."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        options = {"pool_size": pool_size} if database and database != ":memory:" else {}
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
