@@ -8,8 +8,8 @@ failure.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import contextlib
+import datetime as dt
 import itertools
 from collections import Counter
 
