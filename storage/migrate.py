@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
+from typing import Any
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration's revision, so that a command checking the database need not load
+# Alembic and read every migration (tests/storage/test_migrations.py keeps it true).
+HEAD = "0011"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url)
@@ -18,10 +21,13 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def current_head() -> str:
+    """The head as Alembic reads it from the migrations (slow: loads them all)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
@@ -39,6 +45,6 @@ async def ensure_current(engine, url: str) -> None:
             version = result.scalar()
         except Exception:
             version = None
-    if version != current_head():
+    if version != HEAD:
         state = "is not created yet" if version is None else "needs migrating"
         raise ServiceError(f"the database {state}: run `taizhang db upgrade` first")
