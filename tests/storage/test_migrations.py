@@ -32,7 +32,7 @@ def test_head_names_the_newest_migration():
     """storage.migrate.HEAD is what commands compare the database with, without Alembic."""
     from storage.migrate import HEAD, current_head
 
-    assert current_head() == HEAD
+    assert current_head() == HEAD, "a new migration: set storage.migrate.HEAD to its revision"
 
 
 def test_a_listing_command_loads_neither_alembic_nor_aiogram(tmp_path):
