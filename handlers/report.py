@@ -421,8 +421,10 @@ async def _task_action(
     elif cb.act == "w":
         await _start_writing(query, cb, session, state)
     elif cb.act == "d":
-        await query.answer(_("Saved."))
+        # The card first: its commit marks the update handled, so answering the press after
+        # it needs no commit of its own.
         await open_card(query, session, cb.unit, cb.round, cb.task, state)
+        await query.answer(_("Saved."))
     elif cb.act == "c":
         await _ask_to_clear(query, cb, session, state)
     elif cb.act == "y":

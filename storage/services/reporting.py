@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
+from sqlalchemy import and_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
@@ -226,6 +227,43 @@ async def _assigned_task(
     return row
 
 
+@dataclass(frozen=True)
+class _Assigned:
+    round: Round
+    task: Task
+    role: str
+    item_title: str
+
+
+async def _round_and_task(
+    session: AsyncSession, round_id: int, unit_id: int, task_id: int, *, must_be_open: bool
+) -> _Assigned:
+    """The round (refused when missing, or closed if it `must_be_open`) and the task, checked
+    to be one the unit answers for in the round's plan, with its item's title: one statement
+    where _round and _assigned_task take two."""
+    task_of_plan = and_(Task.id == task_id, Task.plan_id == Round.plan_id, Task.retired.is_(False))
+    row = (
+        await session.exec(
+            select(Round, Task, Assignment.role, Item.title)
+            .outerjoin(Task, task_of_plan)
+            .outerjoin(
+                Assignment, and_(Assignment.task_id == Task.id, Assignment.unit_id == unit_id)
+            )
+            .outerjoin(Item, Item.id == Task.item_id)
+            .where(Round.id == round_id)
+            .order_by(Assignment.role.is_(None))  # an assigned row first
+        )
+    ).first()
+    if row is None:
+        raise ReportError("round_missing")
+    round_, task, role, item_title = row
+    if must_be_open and round_.status != "open":
+        raise ReportError("round_closed", name=round_.name)
+    if task is None or role is None:
+        raise ReportError("not_your_task")
+    return _Assigned(round_, task, role, item_title or "")
+
+
 async def _entries(session: AsyncSession, round_id: int, unit_id: int) -> dict[int, ProgressEntry]:
     rows = (
         await session.exec(
@@ -280,9 +318,8 @@ async def overview(session: AsyncSession, round_id: int, unit_id: int) -> Overvi
 
 
 async def card(session: AsyncSession, round_id: int, unit_id: int, task_id: int) -> Card:
-    round_ = await _round(session, round_id, must_be_open=False)
-    task, role = await _assigned_task(session, round_, unit_id, task_id)
-    item = await session.get(Item, task.item_id)
+    found = await _round_and_task(session, round_id, unit_id, task_id, must_be_open=False)
+    round_, task, role = found.round, found.task, found.role
     tasks = [t for t, _ in await _unit_tasks(session, round_.plan_id, unit_id)]
     index = next(i for i, t in enumerate(tasks) if t.id == task.id)
     entry = await _entry(session, round_id, unit_id, task_id)
@@ -302,7 +339,7 @@ async def card(session: AsyncSession, round_id: int, unit_id: int, task_id: int)
         round_id=round_id,
         task_id=task.id,
         number=task.number,
-        item=item.title if item else "",
+        item=found.item_title,
         name=task.name,
         content=task.content,
         indicator=task.indicator,
@@ -421,9 +458,10 @@ async def _change(
     `append` adds a paragraph to the text as it is when the entry is locked, so two people
     writing at once both keep their words; the first words of an answer mark the task as
     under way."""
-    round_ = await _round(session, round_id, must_be_open=not staff_import)
-    if not staff_import:
-        await _assigned_task(session, round_, actor.unit_id, task_id)
+    if staff_import:
+        await _round(session, round_id, must_be_open=False)
+    else:
+        await _round_and_task(session, round_id, actor.unit_id, task_id, must_be_open=True)
     entry = await _locked_entry(session, round_id, actor.unit_id, task_id, actor.now)
     if append is not None:
         text = f"{entry.text}\n{append}" if entry.text else append
@@ -470,22 +508,16 @@ async def _locked_entry(
 ) -> ProgressEntry:
     """The entry, created when missing, read afresh and held until the transaction ends.
 
-    INSERT … ON CONFLICT DO NOTHING never meets a unique-key error when two people create the
-    entry at once: PostgreSQL waits for the other insert and then does nothing; on SQLite
-    the statement takes the database's write lock, so a second writer waits for the first
-    one's commit before it reads. SELECT … FOR UPDATE then holds the row on PostgreSQL, so a
-    second writer reads what the first one saved. `populate_existing` reads past the
-    session's cache of the row.
+    On PostgreSQL SELECT … FOR UPDATE holds the row, so a second writer reads what the first
+    one saved; only when there is no row yet is it created first. INSERT … ON CONFLICT DO
+    NOTHING never meets a unique-key error when two people create the entry at once:
+    PostgreSQL waits for the other insert and then does nothing; on SQLite, where it always
+    comes first, the statement takes the database's write lock, so a second writer waits for
+    the first one's commit before it reads. `populate_existing` reads past the session's
+    cache of the row.
     """
     connection = await session.connection()
     postgres = connection.dialect.name == "postgresql"
-    table = ProgressEntry.__table__
-    insert = (postgresql_insert if postgres else sqlite_insert)(table).values(
-        round_id=round_id, unit_id=unit_id, task_id=task_id, updated_at=now
-    )
-    await connection.execute(
-        insert.on_conflict_do_nothing(index_elements=["round_id", "unit_id", "task_id"])
-    )
     query = (
         select(ProgressEntry)
         .where(
@@ -497,6 +529,16 @@ async def _locked_entry(
     )
     if postgres:
         query = query.with_for_update()
+        found = (await session.exec(query)).first()  # the usual case: there, and now held
+        if found is not None:
+            return found
+    table = ProgressEntry.__table__
+    insert = (postgresql_insert if postgres else sqlite_insert)(table).values(
+        round_id=round_id, unit_id=unit_id, task_id=task_id, updated_at=now
+    )
+    await connection.execute(
+        insert.on_conflict_do_nothing(index_elements=["round_id", "unit_id", "task_id"])
+    )
     return (await session.exec(query)).one()
 
 
@@ -526,14 +568,16 @@ async def append_text(
     text = clean_text(text).strip()
     if not text:
         raise ReportError("empty_text")
-    current = await _entry(session, round_id, actor.unit_id, task_id)
-    existing = current.text if current else ""
-    combined = f"{existing}\n{text}" if existing else text
-    if len(combined) > MAX_ANSWER_CHARS:  # refused before anything is written; _change
-        # checks again against the text as it is once the entry is locked
+    if len(text) > MAX_ANSWER_CHARS:  # too long whatever is there: refused before anything
+        # is written (the entry is not even created)
+        current = await _entry(session, round_id, actor.unit_id, task_id)
+        existing = current.text if current else ""
+        combined = f"{existing}\n{text}" if existing else text
         raise ReportError(
             "answer_too_long", limit=MAX_ANSWER_CHARS, length=len(combined), have=len(existing)
         )
+    # _change checks the text as it is once the entry is locked: it can only grow too long
+    # with text already there, so with an entry already there, and nothing new is written.
     return await _change(session, actor, round_id, task_id, append=text)
 
 

@@ -188,8 +188,14 @@ async def next_retry_at(
 
 
 async def is_pending(session: AsyncSession, bot_id: int, update_id: int) -> bool:
-    row = await session.get(InboundUpdate, (update_id, bot_id))
-    return row is not None and row.status == PENDING
+    status = (
+        await session.exec(
+            select(InboundUpdate.status).where(
+                InboundUpdate.update_id == update_id, InboundUpdate.bot_id == bot_id
+            )
+        )
+    ).first()  # the status alone: the payload is not read (nor parsed) again
+    return status == PENDING
 
 
 class Guard:
