@@ -28,8 +28,11 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class DatabaseSession(BaseMiddleware):
     """One session per update, committed when the handler succeeds, rolled back when it fails.
 
-    A stored update (bot.inbox) comes with `inbound` = (bot id, update id): one already handled
-    is skipped, and the session's first commit marks it handled with the handler's changes.
+    A stored update (bot.inbox) comes with `inbound` = (bot id, update id): the session's first
+    commit marks it handled with the handler's changes, and fails with AlreadyHandled when
+    another delivery (another instance's worker) marked it first. That commit comes before
+    the bot says anything (SaveBeforeReplying), so a second delivery changes nothing and says
+    nothing; the inbox handed the update out as pending, so it is not read again here first.
     `inbound_outcome`, a dict when given, gets "marked": whether that is done (so the inbox
     need not mark it once more).
     """
@@ -43,11 +46,8 @@ class DatabaseSession(BaseMiddleware):
         inbound: tuple[int, int] | None = data.get("inbound")
         outcome: dict[str, Any] = data.get("inbound_outcome", {})
         async with self.sessions() as session:
-            if inbound is not None and not await updates.is_pending(session, *inbound):
-                log.info("update %s seen before: ignored", inbound[1])
-                outcome["marked"] = True  # by the delivery that handled it
-                return None
             guard = updates.guard_commit(session, *inbound) if inbound else None
+            session.info["inbound_guard"] = guard
             data["session"] = session
             token = update_session.set(session)
             try:
@@ -89,13 +89,17 @@ class DatabaseSession(BaseMiddleware):
 class SaveBeforeReplying(BaseRequestMiddleware):
     """Commit the update's changes before the bot says anything about them.
 
-    A person is never told "saved" (or shown a receipt) for something a failed commit lost.
+    A person is never told "saved" (or shown a receipt) for something a failed commit lost,
+    and the bot says nothing about an update another delivery handled: before the first call
+    the commit also marks the update handled, even with nothing else to save.
     """
 
     async def __call__(self, make_request: NextRequestMiddlewareType, bot, method: TelegramMethod):
         session = update_session.get()
-        if session is not None and session.in_transaction():
-            await session.commit()
+        if session is not None:
+            guard = session.info.get("inbound_guard")
+            if session.in_transaction() or (guard is not None and not guard.marked):
+                await session.commit()
         return await make_request(bot, method)
 
 
