@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, event, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -113,48 +114,43 @@ async def look(
 ) -> Due:
     """Pending updates to handle now: for each sender only the oldest, so a person's messages
     are handled in the order they wrote them (a later one waits while an earlier is retried).
-    Updates in `busy_updates` are in hand already and not returned; at most `take` are.
+    Updates in `busy_updates` are in hand already, and the senders in `busy_users` wait for
+    theirs: none of them is returned; at most `take` (else `limit`) are, oldest first.
 
-    The pending queue is read without the payloads (only the rows chosen are loaded whole),
-    so a long queue costs little to look at; the next retry time comes from the same reading
-    unless the queue was longer than `limit`."""
+    One statement finds and loads them (the database picks each sender's oldest); the next
+    retry time is asked for only when fewer than asked for came back, when the worker may
+    have nothing to do until then (else an update in hand wakes it when it is done)."""
     now = now or utcnow()
-    queue = (
-        await session.exec(
-            select(InboundUpdate.update_id, InboundUpdate.user_id, InboundUpdate.next_attempt_at)
-            .where(InboundUpdate.bot_id == bot_id, InboundUpdate.status == PENDING)
-            .order_by(InboundUpdate.update_id)
-            .limit(limit)
+    wanted = take if take is not None else limit
+    if wanted <= 0:
+        return Due([], None)
+    earlier = aliased(InboundUpdate)
+    an_earlier_one = (
+        select(earlier.update_id)
+        .where(
+            earlier.bot_id == InboundUpdate.bot_id,
+            earlier.status == PENDING,
+            earlier.user_id == InboundUpdate.user_id,
+            earlier.update_id < InboundUpdate.update_id,
         )
-    ).all()
-    chosen, waiting, retry_at = [], set(busy_users), None
-    for update_id, user_id, next_attempt_at in queue:
-        moment = _aware(next_attempt_at)
-        if moment > now and (retry_at is None or moment < retry_at):
-            retry_at = moment
-        if user_id is not None:
-            if user_id in waiting:
-                continue
-            waiting.add(user_id)
-        room = take is None or len(chosen) < take
-        if moment <= now and update_id not in busy_updates and room:
-            chosen.append(update_id)
-    if len(queue) == limit:  # more wait beyond what was read
-        retry_at = await next_retry_at(session, bot_id, now)
-    if not chosen:
-        return Due([], retry_at)
-    rows = (
-        await session.exec(
-            select(InboundUpdate)
-            .where(
-                InboundUpdate.bot_id == bot_id,
-                InboundUpdate.update_id.in_(chosen),
-                InboundUpdate.status == PENDING,
-            )
-            .order_by(InboundUpdate.update_id)
+        .exists()
+    )
+    query = (
+        select(InboundUpdate)
+        .where(
+            InboundUpdate.bot_id == bot_id,
+            InboundUpdate.status == PENDING,
+            InboundUpdate.next_attempt_at <= now,
+            InboundUpdate.update_id.not_in(list(busy_updates)),
+            InboundUpdate.user_id.is_(None)
+            | (InboundUpdate.user_id.not_in(list(busy_users)) & ~an_earlier_one),
         )
-    ).all()
-    return Due(list(rows), retry_at)
+        .order_by(InboundUpdate.update_id)
+        .limit(wanted)
+    )
+    rows = list((await session.exec(query)).all())
+    retry_at = None if len(rows) == wanted else await next_retry_at(session, bot_id, now)
+    return Due(rows, retry_at)
 
 
 async def due(

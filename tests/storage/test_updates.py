@@ -128,3 +128,19 @@ def test_who_sent_an_update_and_where_the_answer_goes():
     assert updates.chat_of(press) == -100
     assert updates.language_code_of(press) == "zh-hans"
     assert updates.sender_of({"update_id": 6}) is None
+
+
+async def test_the_worker_takes_each_senders_oldest_up_to_its_free_places(sessions):
+    await stored(sessions, message(1, 7), message(2, 8), message(3, 7), message(4, 9))
+    later = NOW + dt.timedelta(seconds=4)
+    async with sessions() as session:
+        two = await updates.look(session, BOT, set(), now=NOW, take=2)
+        assert [r.update_id for r in two.rows] == [1, 2]
+        assert two.rows[0].payload == message(1, 7)  # loaded whole, in the same statement
+        # 1 in hand: its sender's 3 waits; 2 and 4 may go
+        rest = await updates.look(session, BOT, {7}, busy_updates={1}, now=NOW, take=5)
+        assert [r.update_id for r in rest.rows] == [2, 4] and rest.retry_at is None
+        await updates.record_failure(session, BOT, 2, "boom", max_attempts=3, retry_at=later)
+        await session.commit()
+        waiting = await updates.look(session, BOT, {7}, busy_updates={1}, now=NOW, take=5)
+    assert [r.update_id for r in waiting.rows] == [4] and waiting.retry_at == later
