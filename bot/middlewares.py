@@ -89,7 +89,8 @@ class DatabaseSession(BaseMiddleware):
 class SaveBeforeReplying(BaseRequestMiddleware):
     """Commit the update's changes before the bot says anything about them.
 
-    A person is never told "saved" (or shown a receipt) for something a failed commit lost,
+    A person is never told "saved" (or shown a receipt) for something a failed commit lost
+    (changes not yet flushed, such as the dialog state's, included),
     and the bot says nothing about an update another delivery handled: before the first call
     the commit also marks the update handled, even with nothing else to save.
     """
@@ -98,7 +99,8 @@ class SaveBeforeReplying(BaseRequestMiddleware):
         session = update_session.get()
         if session is not None:
             guard = session.info.get("inbound_guard")
-            if session.in_transaction() or (guard is not None and not guard.marked):
+            unsaved = session.in_transaction() or session.new or session.dirty
+            if unsaved or (guard is not None and not guard.marked):
                 await session.commit()
         return await make_request(bot, method)
 

@@ -58,9 +58,9 @@ class DialogStateStore:
             session.add(row)
             if owned:
                 await session.commit()
-            else:
+            else:  # saved with the update's next flush or commit: aiogram often sets the
+                # state and then the data, one UPDATE for both
                 _held(session)[key] = row
-                await session.flush()
 
 
 async def _row(session: AsyncSession, key: str, owned: bool) -> DialogState | None:
