@@ -322,18 +322,20 @@ async def card(session: AsyncSession, round_id: int, unit_id: int, task_id: int)
     round_, task, role = found.round, found.task, found.role
     tasks = [t for t, _ in await _unit_tasks(session, round_.plan_id, unit_id)]
     index = next(i for i, t in enumerate(tasks) if t.id == task.id)
-    entry = await _entry(session, round_id, unit_id, task_id)
-    evidence = []
-    if entry is not None:
-        evidence = list(
-            (
-                await session.exec(
-                    select(Attachment.file_name)
-                    .where(Attachment.entry_id == entry.id)
-                    .order_by(Attachment.id)
-                )
-            ).all()
+    rows = (  # the entry with its evidence's names, in one statement
+        await session.exec(
+            select(ProgressEntry, Attachment.file_name)
+            .outerjoin(Attachment, Attachment.entry_id == ProgressEntry.id)
+            .where(
+                ProgressEntry.round_id == round_id,
+                ProgressEntry.unit_id == unit_id,
+                ProgressEntry.task_id == task_id,
+            )
+            .order_by(Attachment.id)
         )
+    ).all()
+    entry = rows[0][0] if rows else None
+    evidence = [name for _, name in rows if name is not None]
     previous = await previous_answer(session, round_, unit_id, task_id)
     return Card(
         round_id=round_id,

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_, func, literal
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +37,7 @@ from storage.models import (
     ReviewDecision,
     Round,
     Submission,
+    SubmissionVersion,
     Task,
     Unit,
 )
@@ -286,9 +288,29 @@ async def returned_state(session: AsyncSession, round_id: int, unit_id: int) -> 
     """The unit's review state, with the returns in force and their comments: the contact's
     own view (the task list and each task's card). The caller checks the person reports for
     the unit; nothing here needs staff rights."""
-    latest = await submitted.latest_version(session, round_id, unit_id)
-    decisions = await _decisions(session, round_id, unit_id)
-    return state_of(unit_id, latest.version if latest else 0, decisions.get(unit_id, []))
+    # One statement: the latest submitted version beside each decision (one row, with no
+    # decision, when there is none), where latest_version and _decisions take two.
+    latest = (
+        select(func.max(SubmissionVersion.version))
+        .where(SubmissionVersion.round_id == round_id, SubmissionVersion.unit_id == unit_id)
+        .scalar_subquery()
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    rows = (
+        await session.exec(
+            select(latest, ReviewDecision, Task.number)
+            .select_from(one)
+            .outerjoin(
+                ReviewDecision,
+                and_(ReviewDecision.round_id == round_id, ReviewDecision.unit_id == unit_id),
+            )
+            .outerjoin(Task, Task.id == ReviewDecision.task_id)
+            .order_by(ReviewDecision.id)
+        )
+    ).all()
+    version = rows[0][0] or 0
+    decisions = [_line(row, number) for _, row, number in rows if row is not None]
+    return state_of(unit_id, version, decisions)
 
 
 # ------------------------------------------------------------------ reading
