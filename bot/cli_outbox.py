@@ -199,6 +199,14 @@ def remind_sweep(
         )
 
     result = _cli().run_with_session(work)
+    if mails and not settings.email_enabled:
+        _cli().err_console.print(
+            "note: SMTP__HOST or WEB__BASE_URL is not set here; the e-mails queued wait for a "
+            "running bot that sends them (taizhang sandbox's mailbox, or taizhang run with "
+            "SMTP__HOST)",
+            soft_wrap=True,
+            highlight=False,
+        )
     data = {
         "at": result.at.isoformat(),
         "rounds": result.rounds,

@@ -125,8 +125,12 @@ def test_remind_sweep_email_queues_mail_without_smtp(database_url, monkeypatch, 
         query = select(OutboxMessage.payload).where(OutboxMessage.channel == EMAIL)
         return [payload["to"] for payload in (await session.exec(query)).all()]
 
-    plain = json.loads(invoke("remind", "sweep", "--json").stdout)
+    plain_run = invoke("remind", "sweep", "--json")
+    plain = json.loads(plain_run.stdout)
     assert plain["rounds"] == 1 and in_database(database_url, mails) == []
-    swept = json.loads(invoke("remind", "sweep", "--email", "--json").stdout)
+    assert "SMTP__HOST" not in plain_run.stderr  # nothing mailed, nothing to warn of
+    swept_run = invoke("remind", "sweep", "--email", "--json")
+    swept = json.loads(swept_run.stdout)
     assert swept["reminders"] >= 1
+    assert "wait for a running bot" in swept_run.stderr  # no SMTP here: said so
     assert in_database(database_url, mails) == ["zhaomin@example.cn"]
