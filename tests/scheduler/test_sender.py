@@ -95,7 +95,8 @@ async def test_server_errors_and_time_outs_are_retried_with_back_off(
     log = CallLog(clock)
     # One call at a time: which row meets which fault is then fixed (with several in flight
     # the four faults fall on the rows in any order, and the attempts per row with them).
-    report = await make_sender(middleware=log, concurrency=1).drain(follow_retries=True)
+    sender = make_sender(middleware=log, concurrency=1, request_timeout=0.5)  # the 30 s hang
+    report = await sender.drain(follow_retries=True)
     assert (report.sent, report.retried, report.failed) == (3, 4, 0)
     for user in users:
         assert len(await bot_texts(telegram, user)) == 1
