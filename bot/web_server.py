@@ -40,11 +40,8 @@ def build_web(settings: Settings, sessions: async_sessionmaker, clock=utcnow, bo
     """The web app with the console's actions; `bot` (the running bot's, from bot/runner.py)
     uploads a broadcast's file: without one the console sends no files."""
     from bot.attachments import attachment_uploader
-    from scheduler.broadcasts import confirm_and_queue, remind_unacknowledged, schedule, time_for
     from scheduler.notices import submit_and_tell_staff
-    from scheduler.nudges import nudge
-    from scheduler.review_notices import accept_and_tell, return_and_tell
-    from web.app import MB, OfficeActions, WebConfig, build_web_app
+    from web.app import MB, WebConfig, build_web_app
 
     require_web(settings)
     staff_ids = list(settings.staff_ids)
@@ -66,20 +63,31 @@ def build_web(settings: Settings, sessions: async_sessionmaker, clock=utcnow, bo
         session_lifetime=dt.timedelta(days=settings.web.session_max_days),
         trust_forwarded=settings.web.trust_forwarded,
         # the office console's review notices and broadcasts, queued as from the bot
-        office=OfficeActions(
-            accept_and_tell,
-            return_and_tell,
-            confirm_and_queue,
-            nudge,
-            remind_unacknowledged=remind_unacknowledged,
-            broadcast_time=time_for,
-            schedule_broadcast=schedule,
-            upload_attachment=(
-                attachment_uploader(bot, staff_ids, settings.default_locale) if bot else None
-            ),
+        office=office_actions(
+            attachment_uploader(bot, staff_ids, settings.default_locale) if bot else None
         ),
     )
     return build_web_app(config)
+
+
+def office_actions(upload_attachment=None):
+    """What the console does that tells someone (scheduler/), wired as the bot wires it;
+    `upload_attachment` only where a bot runs (bot.attachments.attachment_uploader)."""
+    from scheduler.broadcasts import confirm_and_queue, remind_unacknowledged, schedule, time_for
+    from scheduler.nudges import nudge
+    from scheduler.review_notices import accept_and_tell, return_and_tell
+    from web.app import OfficeActions
+
+    return OfficeActions(
+        accept_and_tell,
+        return_and_tell,
+        confirm_and_queue,
+        nudge,
+        remind_unacknowledged=remind_unacknowledged,
+        broadcast_time=time_for,
+        schedule_broadcast=schedule,
+        upload_attachment=upload_attachment,
+    )
 
 
 async def start_web(

@@ -31,18 +31,20 @@ def make_cli(url: str, monkeypatch, folder: Path, *, unset: Iterable[str] = ()):
     return invoke
 
 
-def in_database(url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run `work(session)` on the test database, committed, and return what it returns."""
+async def in_database_async(url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run `work(session)` on the database at `url`, committed, and return what it returns."""
     from storage.db import make_engine, make_session_factory
 
-    async def main():
-        engine = make_engine(url)
-        try:
-            async with make_session_factory(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
+    engine = make_engine(url)
+    try:
+        async with make_session_factory(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
 
-    return asyncio.run(main())
+
+def in_database(url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """`in_database_async` from synchronous code (a CLI test)."""
+    return asyncio.run(in_database_async(url, work))

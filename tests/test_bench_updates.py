@@ -18,7 +18,7 @@ from bench.updates import Process
 # A "bot" that, told to stop, makes one last call and exits 0 only when it is answered.
 CHILD = textwrap.dedent(
     """
-    import signal, sys, time, urllib.request
+    import signal, sys, urllib.request
 
     def stop(*_):
         try:
@@ -30,7 +30,7 @@ CHILD = textwrap.dedent(
     signal.signal(signal.SIGTERM, stop)
     print("ready", flush=True)
     while True:
-        time.sleep(0.1)
+        signal.pause()  # until SIGTERM
     """
 )
 

@@ -54,7 +54,7 @@ async def _metrics_once(http: aiohttp.ClientSession, done, timeout: float = 10.0
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not done(page := await _metrics(http)) and loop.time() < deadline:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the page is the only outside view of the counter
     return page
 
 

@@ -27,6 +27,7 @@ import aiohttp
 import pytest
 
 from sandbox.client import SandboxClient
+from tests.cli_helpers import in_database_async
 from tests.e2e import harness
 from tests.e2e.instance import MONOTONIC_VARIABLE, NOW_VARIABLE, clock_from_env
 from tests.e2e.sandbox_process import sandbox_process
@@ -138,7 +139,7 @@ async def _reminder_day(url: str, round_id: int) -> dt.date:
         due = (await session.get(Round, round_id)).due_date
         return (await load_work_calendar(session)).add_workdays(due, -1)
 
-    return await _in(url, work)
+    return await in_database_async(url, work)
 
 
 async def _office_adds_email_contacts(url: str, people, now: dt.datetime) -> int:
@@ -154,14 +155,17 @@ async def _office_adds_email_contacts(url: str, people, now: dt.datetime) -> int
             ids.append(unit.id)
         return ids[0]
 
-    return await _in(url, work)
+    return await in_database_async(url, work)
 
 
 async def _login_link(url: str, web_url: str, now: dt.datetime) -> str:
     """张主任's one-time console link, as `taizhang staff login-link 90001 --print` prints it."""
     from storage.services import staff_web
 
-    made = await _in(url, lambda s: staff_web.create_login_link(s, ADMIN_ID, now=now))
+    def link(session):
+        return staff_web.create_login_link(session, ADMIN_ID, now=now)
+
+    made = await in_database_async(url, link)
     return staff_web.login_url(web_url, made.token)
 
 
@@ -178,16 +182,3 @@ async def _read_the_mailbox(base_url: str, mail: dict) -> str:
     assert mail["date"][:10] in row  # its time, the Date header's (the bot's clock's) day
     assert html.escape(mail["subject"]) in page and "<iframe" in page
     return page
-
-
-async def _in(url: str, work):
-    from storage.db import make_engine, make_session_factory
-
-    engine = make_engine(url)
-    try:
-        async with make_session_factory(engine)() as session:
-            result = await work(session)
-            await session.commit()
-            return result
-    finally:
-        await engine.dispose()

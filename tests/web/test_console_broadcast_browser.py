@@ -14,6 +14,7 @@ import os
 import pytest
 
 from tests.sandbox.test_webchat_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.web.browser_steps import sign_in_to_console, watch
 from tests.web.test_console_broadcasts import PDF, console, uploads  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
@@ -37,12 +38,8 @@ async def test_compose_a_scheduled_broadcast_with_a_file(console, uploads, tmp_p
         context = await browser.new_context(viewport=DESK, locale="zh-CN")
         page = await context.new_page()
         problems: list[str] = []
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-
-        await page.goto(login)
-        await page.locator("#sign-in").click()
-        await page.locator("#matrix").wait_for()
+        watch(page, problems)
+        await sign_in_to_console(page, login)
         await page.goto(str(console.server.make_url("/office/broadcasts")))
         await page.select_option("#audience", "kind:department")
         await page.fill("#text", NOTICE)

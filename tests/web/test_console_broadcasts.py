@@ -48,21 +48,9 @@ class FakeUpload:
 
 
 def _actions(upload=None):
-    from scheduler.broadcasts import confirm_and_queue, remind_unacknowledged, schedule, time_for
-    from scheduler.nudges import nudge
-    from scheduler.review_notices import accept_and_tell, return_and_tell
-    from web.app import OfficeActions
+    from bot.web_server import office_actions
 
-    return OfficeActions(
-        accept_and_tell,
-        return_and_tell,
-        confirm_and_queue,
-        nudge,
-        remind_unacknowledged=remind_unacknowledged,
-        broadcast_time=time_for,
-        schedule_broadcast=schedule,
-        upload_attachment=upload,
-    )
+    return office_actions(upload)
 
 
 async def _console(prepared, upload) -> Console:
