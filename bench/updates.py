@@ -46,6 +46,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -147,6 +148,7 @@ def update_kind(payload: dict[str, Any]) -> str:
     return "other"
 
 
+@functools.lru_cache(maxsize=1024)  # the same few statements over and over: shaped once
 def _sql_shape(statement: str) -> str:
     """A statement without its values and column lists, to group like with like."""
     text = " ".join(statement.split())
