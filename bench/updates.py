@@ -25,9 +25,10 @@ The bot's clock stands on a Monday evening (no reminder is due), and runs.
 
 After WARM seconds of load, the bot's own counters are read, and again SECONDS later: updates
 handled per second in that window, while every person kept an answer in flight. The real
-bot's process counts, in the benchmark only (event listeners on its engine, a middleware on
-its Bot API session), the SQL statements, commits and Bot API calls made while handling each
-kind of update, and those of the inbox around them (storing a batch, finding what is due,
+bot's process counts, in the benchmark only (event listeners on its engine and pool, a
+middleware on its Bot API session), the SQL statements, commits, connections taken from the
+pool (each pinged first on PostgreSQL) and Bot API calls made while handling each kind of
+update, and those of the inbox around them (storing a batch, finding what is due,
 getUpdates), amortised per handled update. At the end the bot stops and every text it said it
 saved is looked for in the database.
 
@@ -194,6 +195,10 @@ def serve_bot(counters_path: str) -> None:
         @event.listens_for(sync, "rollback")
         def rollback(conn):
             counters.add("rollbacks")
+
+        @event.listens_for(sync.pool, "checkout")
+        def checkout(dbapi_connection, record, proxy):  # each one pinged first on PostgreSQL
+            counters.add("checkouts")
 
         return engine
 
@@ -603,6 +608,7 @@ def per_update(counts: dict[str, Counter], statements: dict[str, Counter]) -> di
         return {
             "statements": round(values["statements"] / per, 2),
             "commits": round(values["commits"] / per, 2),
+            "checkouts": round(values["checkouts"] / per, 2),
             "rollbacks": round(values["rollbacks"] / per, 2),
             "api_calls": round(values["api_calls"] / per, 2),
             "db_ms": round(values["db_ms"] / per, 2),
@@ -832,7 +838,8 @@ def print_report(results: dict[str, Any], statements: bool) -> None:
         figures = r["per_update"]
         print(f"\n{names[role]}: per handled update")
         print(
-            f"{'':34}{'statements':>11}{'commits':>9}{'API calls':>11}{'DB ms':>8}{'wall ms':>9}"
+            f"{'':34}{'statements':>11}{'commits':>9}{'checkouts':>10}{'API calls':>11}"
+            f"{'DB ms':>8}{'wall ms':>9}"
         )
         labels = {
             "text": "a text answer",
@@ -849,7 +856,8 @@ def print_report(results: dict[str, Any], statements: bool) -> None:
                 continue
             f = figures[kind]
             print(
-                f"{label:34}{f['statements']:11.2f}{f['commits']:9.2f}{f['api_calls']:11.2f}"
+                f"{label:34}{f['statements']:11.2f}{f['commits']:9.2f}{f['checkouts']:10.2f}"
+                f"{f['api_calls']:11.2f}"
                 f"{f['db_ms']:8.2f}{f['handle_ms'] if kind in KINDS else 0:9.1f}"
             )
             if kind in KINDS and f["api"]:
