@@ -181,8 +181,9 @@ def refusal_text(_, error: ServiceError) -> str:
         "file_too_big": _("The file has {size} MB; bots can send at most 50 MB."),
         "file_empty": _("The file is empty."),
         "file_type": _(
-            "This kind of file is not sent: attach a PDF, Word or Excel document or a photo "
-            "(JPEG, PNG, WebP, HEIC). Programs, scripts and archives are refused."
+            "This kind of file is not sent: attach a PDF, OFD, Word, Excel, PowerPoint or WPS "
+            "document or a photo (JPEG, PNG, WebP, HEIC). Programs, scripts, archives and "
+            "documents with macros are refused."
         ),
         "no_uploads": _(
             "Attachments need the running bot: this console was started without it "

@@ -1,5 +1,7 @@
 """Evidence files from a browser: the type is read from the file's own first bytes, never
-from the name or the browser's say-so, and only photos and office documents are taken.
+from the name or the browser's say-so, and only photos and office documents are taken: PDF
+and OFD, Word, Excel and PowerPoint, and WPS Office's own (.wps, .et, .dps). Programs, scripts,
+archives and documents carrying macros are not.
 
 The file is kept in the database with the answer (as the bot keeps its evidence) and is never
 served back by the web form: a name or a type cannot make it run anywhere.
@@ -7,7 +9,9 @@ served back by the web form: a name or a type cannot make it run anywhere.
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -32,8 +36,25 @@ DOCX = FileType(
 XLSX = FileType(
     "document", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"
 )
+PPTX = FileType(
+    "document",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".pptx",
+)
+OFD = FileType("document", "application/ofd", ".ofd")  # GB/T 33190, China's fixed-layout PDF
+# Office 97–2003 and WPS Office files share one container (OLE2): the name tells them apart.
+_OLE2_TYPES = {
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".wps": "application/kswps",
+    ".et": "application/kset",
+    ".dps": "application/ksdps",
+}
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-ACCEPTED = ".jpg,.jpeg,.png,.webp,.heic,.heif,.pdf,.docx,.xlsx,.doc,.xls"
+_PHOTOS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
+ACCEPTED = ",".join((*_PHOTOS, ".pdf", ".ofd", ".docx", ".xlsx", ".pptx", *_OLE2_TYPES))
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1")
 
 
@@ -50,19 +71,32 @@ def sniff(data: bytes, name: str = "") -> FileType | None:
     if data.startswith(b"%PDF-"):
         return PDF
     if data.startswith(b"PK\x03\x04"):
-        head = data[:4096]
-        if b"word/" in head:
-            return DOCX
-        if b"xl/" in head:
-            return XLSX
-        lowered = name.lower()
-        if b"[Content_Types].xml" in head and lowered.endswith((".docx", ".xlsx")):
-            return DOCX if lowered.endswith(".docx") else XLSX
+        return _zipped_document(data)
+    if data.startswith(_OLE2):
+        extension = "." + name.lower().rpartition(".")[2]
+        if extension not in _OLE2_TYPES:
+            extension = ".doc"
+        return FileType("document", _OLE2_TYPES[extension], extension)
+    return None
+
+
+def _zipped_document(data: bytes) -> FileType | None:
+    """A Word, Excel or PowerPoint file, or an OFD, by the parts it holds; None for any other
+    ZIP (an archive could hold anything) and for a document with macros in it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = [n.lower() for n in archive.namelist()]
+    except (zipfile.BadZipFile, ValueError):
         return None
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        extension = ".xls" if name.lower().endswith(".xls") else ".doc"
-        mime = "application/vnd.ms-excel" if extension == ".xls" else "application/msword"
-        return FileType("document", mime, extension)
+    if any(n.endswith("vbaproject.bin") for n in names):
+        return None
+    if "ofd.xml" in names:
+        return OFD
+    if "[content_types].xml" not in names:
+        return None
+    for folder, file_type in (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX)):
+        if any(n.startswith(folder) for n in names):
+            return file_type
     return None
 
 

@@ -86,8 +86,8 @@ def error_text(_, code: str, **params) -> str:
         ),
         "file_too_big": _("The file is larger than {limit_mb} MB and was not kept."),
         "file_type": _(
-            "Only photos (JPEG, PNG, WebP, HEIC), PDF and Word or Excel files are kept as "
-            "evidence."
+            "Only photos (JPEG, PNG, WebP, HEIC), PDF and OFD, and Word, Excel, PowerPoint or "
+            "WPS files are kept as evidence; archives and documents with macros are not."
         ),
         "no_file": _("Choose a file first."),
         "round_missing": _("This round no longer exists."),

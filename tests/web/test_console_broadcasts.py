@@ -25,11 +25,14 @@ from storage.services.outbox import aware_utc
 from tests.e2e.harness import SHANGHAI
 from tests.web.conftest import csrf_of, web_config
 from tests.web.test_console import VIEWER_ID, Console
+from tests.web.test_uploads import zipped
 
 NOTICE = "请于3月13日前报送本季度台账，附件为填报说明。"
 PDF = b"%PDF-1.4\n" + b"0" * 2000 + b"\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 500
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\0" * 500
+ARCHIVE = zipped("通知.pdf", "附件.docx")
+REFUSED_KINDS = "程序、脚本、压缩包和带宏的文档一律拒收"
 
 
 @dataclass
@@ -258,8 +261,9 @@ async def test_files_too_big_of_a_wrong_type_or_with_a_long_caption_are_refused(
     big = b"%PDF-1.4\n" + b"0" * (FILE_LIMIT - 8)  # one byte over 50 MB
     cases = [
         ({"file": ("大文件.pdf", big, "application/pdf")}, "文件大小为 50.0 MB"),
-        ({"file": ("通知.exe", EXE, "application/x-msdownload")}, "程序、脚本和压缩包一律拒收"),
-        ({"file": ("通知.pdf", EXE, "application/pdf")}, "程序、脚本和压缩包一律拒收"),
+        ({"file": ("通知.exe", EXE, "application/x-msdownload")}, REFUSED_KINDS),
+        ({"file": ("通知.pdf", EXE, "application/pdf")}, REFUSED_KINDS),
+        ({"file": ("通知.zip", ARCHIVE, "application/zip")}, REFUSED_KINDS),
         ({"file": ("空.pdf", b"", "application/pdf")}, "文件是空的"),
         (
             {"file": ("说明.pdf", PDF, "application/pdf"), "text": "字" * 1025},

@@ -14,7 +14,11 @@ from storage.services.invites import find_unit, revoke_invite
 from tests.sandbox.conftest import png
 from tests.web.conftest import SECRET, csrf_of
 from tests.web.test_form import _multipart
+from tests.web.test_uploads import zipped
 from web import security
+from web.uploads import DOCX
+
+DOCX_MIME = DOCX.mime
 
 
 async def _entries(world, unit: str) -> list[ProgressEntry]:
@@ -145,6 +149,8 @@ async def test_uploads_too_big_or_of_the_wrong_type_are_refused(world):
         (b"<script>alert(1)</script>", "x.png", "image/png", 415, "只接受"),
         (b"MZ\x90\x00 not a photo", "setup.exe", "application/octet-stream", 415, "只接受"),
         (b"<html><script>alert(1)</script></html>", "page.html", "text/html", 415, "只接受"),
+        (zipped("a.jpg", "b.jpg"), "照片.zip", "application/zip", 415, "压缩包"),
+        (zipped("[Content_Types].xml", "word/vbaProject.bin"), "宏.docx", DOCX_MIME, 415, "带宏"),
     ]
     for content, name, mime, status, said in cases:
         data = _multipart({"_csrf": token, "file": (content, name, mime)})
@@ -160,6 +166,11 @@ async def test_uploads_too_big_or_of_the_wrong_type_are_refused(world):
     assert (await client.post(url, data=fine, allow_redirects=False)).status == 303
     [kept] = await world.query(files)
     assert (kept.file_name, kept.mime_type, kept.kind) == ("现场.PNG", "image/png", "photo")
+    ofd = zipped("OFD.xml", "Doc_0/Document.xml")  # a sealed document, as government offices send
+    signed = _multipart({"_csrf": token, "file": (ofd, "盖章件", "application/octet-stream")})
+    assert (await client.post(url, data=signed, allow_redirects=False)).status == 303
+    kept = [a for a in await world.query(files) if a.mime_type == "application/ofd"]
+    assert [(a.file_name, a.kind, a.content) for a in kept] == [("盖章件.ofd", "document", ofd)]
 
 
 async def test_link_exchanges_are_rate_limited_per_address(world):
