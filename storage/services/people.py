@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, literal, update
+from sqlalchemy import BigInteger, bindparam, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,21 +37,24 @@ class Identity:
         return next((m for m in self.memberships if m.unit_id == unit_id), None)
 
 
+# Run for every update: built once (building it anew cost more than running it).
+_ME = select(bindparam("telegram_user_id", type_=BigInteger).label("id")).subquery("me")
+_WHO_WRITES = (
+    select(Contact, Unit, Staff)
+    .select_from(_ME)
+    .outerjoin(Contact, Contact.telegram_user_id == _ME.c.id)
+    .outerjoin(Unit, Unit.id == Contact.unit_id)
+    .outerjoin(Staff, Staff.telegram_user_id == _ME.c.id)
+    .order_by(Contact.id)
+)
+
+
 async def identify(
     session: AsyncSession, telegram_user_id: int, staff_ids: list[int] | tuple[int, ...] = ()
 ) -> Identity:
     """Who writes, in one statement: their contact rows with units, and their staff row."""
-    me = select(literal(telegram_user_id, BigInteger).label("id")).subquery("me")
-    found = (
-        await session.exec(
-            select(Contact, Unit, Staff)
-            .select_from(me)
-            .outerjoin(Contact, Contact.telegram_user_id == me.c.id)
-            .outerjoin(Unit, Unit.id == Contact.unit_id)
-            .outerjoin(Staff, Staff.telegram_user_id == me.c.id)
-            .order_by(Contact.id)
-        )
-    ).all()
+    params = {"telegram_user_id": telegram_user_id}
+    found = (await session.exec(_WHO_WRITES, params=params)).all()
     staff = found[0][2] if found else None
     rows = [(c, u) for c, u, _ in found if c is not None and u is not None and c.active]
     unreachable = any(c is not None and not c.reachable for c, _, _ in found)

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
@@ -194,15 +194,23 @@ async def ensure_open(session: AsyncSession, round_id: int) -> None:
     await _round(session, round_id)
 
 
+# The statements run for every answer and button press are built once, with their values
+# as bound parameters: building one anew and keying it for the compiled cache cost about
+# twice its running (bench/updates.py).
+_UNIT_TASKS = (
+    select(Task, Assignment.role)
+    .join(Assignment, Assignment.task_id == Task.id)
+    .where(
+        Task.plan_id == bindparam("plan_id"),
+        Assignment.unit_id == bindparam("unit_id"),
+        Task.retired.is_(False),
+    )
+    .order_by(Task.position)
+)
+
+
 async def _unit_tasks(session: AsyncSession, plan_id: int, unit_id: int) -> list[tuple[Task, str]]:
-    rows = (
-        await session.exec(
-            select(Task, Assignment.role)
-            .join(Assignment, Assignment.task_id == Task.id)
-            .where(Task.plan_id == plan_id, Assignment.unit_id == unit_id, Task.retired.is_(False))
-            .order_by(Task.position)
-        )
-    ).all()
+    rows = (await session.exec(_UNIT_TASKS, params={"plan_id": plan_id, "unit_id": unit_id})).all()
     return [(task, role) for task, role in rows]
 
 
@@ -235,25 +243,34 @@ class _Assigned:
     item_title: str
 
 
+_ROUND_AND_TASK = (
+    select(Round, Task, Assignment.role, Item.title)
+    .outerjoin(
+        Task,
+        and_(
+            Task.id == bindparam("task_id"),
+            Task.plan_id == Round.plan_id,
+            Task.retired.is_(False),
+        ),
+    )
+    .outerjoin(
+        Assignment,
+        and_(Assignment.task_id == Task.id, Assignment.unit_id == bindparam("unit_id")),
+    )
+    .outerjoin(Item, Item.id == Task.item_id)
+    .where(Round.id == bindparam("round_id"))
+    .order_by(Assignment.role.is_(None))  # an assigned row first
+)
+
+
 async def _round_and_task(
     session: AsyncSession, round_id: int, unit_id: int, task_id: int, *, must_be_open: bool
 ) -> _Assigned:
     """The round (refused when missing, or closed if it `must_be_open`) and the task, checked
     to be one the unit answers for in the round's plan, with its item's title: one statement
     where _round and _assigned_task take two."""
-    task_of_plan = and_(Task.id == task_id, Task.plan_id == Round.plan_id, Task.retired.is_(False))
-    row = (
-        await session.exec(
-            select(Round, Task, Assignment.role, Item.title)
-            .outerjoin(Task, task_of_plan)
-            .outerjoin(
-                Assignment, and_(Assignment.task_id == Task.id, Assignment.unit_id == unit_id)
-            )
-            .outerjoin(Item, Item.id == Task.item_id)
-            .where(Round.id == round_id)
-            .order_by(Assignment.role.is_(None))  # an assigned row first
-        )
-    ).first()
+    params = {"round_id": round_id, "unit_id": unit_id, "task_id": task_id}
+    row = (await session.exec(_ROUND_AND_TASK, params=params)).first()
     if row is None:
         raise ReportError("round_missing")
     round_, task, role, item_title = row
@@ -317,23 +334,26 @@ async def overview(session: AsyncSession, round_id: int, unit_id: int) -> Overvi
     )
 
 
+_THE_ENTRY = and_(
+    ProgressEntry.round_id == bindparam("round_id"),
+    ProgressEntry.unit_id == bindparam("unit_id"),
+    ProgressEntry.task_id == bindparam("task_id"),
+)
+_ENTRY_WITH_EVIDENCE = (  # the entry with its evidence's names, in one statement
+    select(ProgressEntry, Attachment.file_name)
+    .outerjoin(Attachment, Attachment.entry_id == ProgressEntry.id)
+    .where(_THE_ENTRY)
+    .order_by(Attachment.id)
+)
+
+
 async def card(session: AsyncSession, round_id: int, unit_id: int, task_id: int) -> Card:
     found = await _round_and_task(session, round_id, unit_id, task_id, must_be_open=False)
     round_, task, role = found.round, found.task, found.role
     tasks = [t for t, _ in await _unit_tasks(session, round_.plan_id, unit_id)]
     index = next(i for i, t in enumerate(tasks) if t.id == task.id)
-    rows = (  # the entry with its evidence's names, in one statement
-        await session.exec(
-            select(ProgressEntry, Attachment.file_name)
-            .outerjoin(Attachment, Attachment.entry_id == ProgressEntry.id)
-            .where(
-                ProgressEntry.round_id == round_id,
-                ProgressEntry.unit_id == unit_id,
-                ProgressEntry.task_id == task_id,
-            )
-            .order_by(Attachment.id)
-        )
-    ).all()
+    params = {"round_id": round_id, "unit_id": unit_id, "task_id": task_id}
+    rows = (await session.exec(_ENTRY_WITH_EVIDENCE, params=params)).all()
     entry = rows[0][0] if rows else None
     evidence = [name for _, name in rows if name is not None]
     previous = await previous_answer(session, round_, unit_id, task_id)
@@ -377,25 +397,31 @@ async def _entry(
     ).first()
 
 
+_PREVIOUS_ANSWER = (
+    select(ProgressEntry.text)
+    .join(Round, Round.id == ProgressEntry.round_id)
+    .where(
+        Round.plan_id == bindparam("plan_id"),
+        Round.due_date < bindparam("due_date"),
+        ProgressEntry.unit_id == bindparam("unit_id"),
+        ProgressEntry.task_id == bindparam("task_id"),
+        ProgressEntry.text != "",
+    )
+    .order_by(Round.due_date.desc())
+)
+
+
 async def previous_answer(
     session: AsyncSession, round_: Round, unit_id: int, task_id: int
 ) -> str | None:
     """The unit's text for this task in the latest earlier round of the plan, if any."""
-    row = (
-        await session.exec(
-            select(ProgressEntry.text)
-            .join(Round, Round.id == ProgressEntry.round_id)
-            .where(
-                Round.plan_id == round_.plan_id,
-                Round.due_date < round_.due_date,
-                ProgressEntry.unit_id == unit_id,
-                ProgressEntry.task_id == task_id,
-                ProgressEntry.text != "",
-            )
-            .order_by(Round.due_date.desc())
-        )
-    ).first()
-    return row
+    params = {
+        "plan_id": round_.plan_id,
+        "due_date": round_.due_date,
+        "unit_id": unit_id,
+        "task_id": task_id,
+    }
+    return (await session.exec(_PREVIOUS_ANSWER, params=params)).first()
 
 
 async def entry_version(session: AsyncSession, round_id: int, unit_id: int, task_id: int) -> int:
@@ -520,28 +546,25 @@ async def _locked_entry(
     """
     connection = await session.connection()
     postgres = connection.dialect.name == "postgresql"
-    query = (
-        select(ProgressEntry)
-        .where(
-            ProgressEntry.round_id == round_id,
-            ProgressEntry.unit_id == unit_id,
-            ProgressEntry.task_id == task_id,
-        )
-        .execution_options(populate_existing=True)
-    )
+    params = {"round_id": round_id, "unit_id": unit_id, "task_id": task_id}
+    query = _ENTRY_HELD if postgres else _ENTRY_AFRESH
     if postgres:
-        query = query.with_for_update()
-        found = (await session.exec(query)).first()  # the usual case: there, and now held
-        if found is not None:
+        found = (await session.exec(query, params=params)).first()  # the usual case: there,
+        if found is not None:  # and now held
             return found
-    table = ProgressEntry.__table__
-    insert = (postgresql_insert if postgres else sqlite_insert)(table).values(
-        round_id=round_id, unit_id=unit_id, task_id=task_id, updated_at=now
+    insert = _CREATE_ENTRY_POSTGRESQL if postgres else _CREATE_ENTRY_SQLITE
+    await connection.execute(insert, {**params, "updated_at": now})
+    return (await session.exec(query, params=params)).one()
+
+
+_ENTRY_AFRESH = select(ProgressEntry).where(_THE_ENTRY).execution_options(populate_existing=True)
+_ENTRY_HELD = _ENTRY_AFRESH.with_for_update()
+_CREATE_ENTRY_POSTGRESQL, _CREATE_ENTRY_SQLITE = (
+    insert(ProgressEntry.__table__).on_conflict_do_nothing(
+        index_elements=["round_id", "unit_id", "task_id"]
     )
-    await connection.execute(
-        insert.on_conflict_do_nothing(index_elements=["round_id", "unit_id", "task_id"])
-    )
-    return (await session.exec(query)).one()
+    for insert in (postgresql_insert, sqlite_insert)
+)
 
 
 async def set_status(

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, literal
+from sqlalchemy import and_, bindparam, func, literal
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -284,30 +284,40 @@ async def unit_state(
     return await returned_state(session, round_id, unit_id)
 
 
+# One statement: the latest submitted version beside each decision (one row, with no decision,
+# when there is none), where latest_version and _decisions take two. Built once: it runs for
+# every card a contact opens.
+_ONE = select(literal(1).label("one")).subquery("one")
+_RETURNED_STATE = (
+    select(
+        select(func.max(SubmissionVersion.version))
+        .where(
+            SubmissionVersion.round_id == bindparam("round_id"),
+            SubmissionVersion.unit_id == bindparam("unit_id"),
+        )
+        .scalar_subquery(),
+        ReviewDecision,
+        Task.number,
+    )
+    .select_from(_ONE)
+    .outerjoin(
+        ReviewDecision,
+        and_(
+            ReviewDecision.round_id == bindparam("round_id"),
+            ReviewDecision.unit_id == bindparam("unit_id"),
+        ),
+    )
+    .outerjoin(Task, Task.id == ReviewDecision.task_id)
+    .order_by(ReviewDecision.id)
+)
+
+
 async def returned_state(session: AsyncSession, round_id: int, unit_id: int) -> ReviewState:
     """The unit's review state, with the returns in force and their comments: the contact's
     own view (the task list and each task's card). The caller checks the person reports for
     the unit; nothing here needs staff rights."""
-    # One statement: the latest submitted version beside each decision (one row, with no
-    # decision, when there is none), where latest_version and _decisions take two.
-    latest = (
-        select(func.max(SubmissionVersion.version))
-        .where(SubmissionVersion.round_id == round_id, SubmissionVersion.unit_id == unit_id)
-        .scalar_subquery()
-    )
-    one = select(literal(1).label("one")).subquery("one")
-    rows = (
-        await session.exec(
-            select(latest, ReviewDecision, Task.number)
-            .select_from(one)
-            .outerjoin(
-                ReviewDecision,
-                and_(ReviewDecision.round_id == round_id, ReviewDecision.unit_id == unit_id),
-            )
-            .outerjoin(Task, Task.id == ReviewDecision.task_id)
-            .order_by(ReviewDecision.id)
-        )
-    ).all()
+    params = {"round_id": round_id, "unit_id": unit_id}
+    rows = (await session.exec(_RETURNED_STATE, params=params)).all()
     version = rows[0][0] or 0
     decisions = [_line(row, number) for _, row, number in rows if row is not None]
     return state_of(unit_id, version, decisions)

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, event, update
+from sqlalchemy import bindparam, delete, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import select
@@ -84,16 +84,23 @@ async def store(
     if not rows:
         return 0
     connection = await session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    known = await session.exec(
-        select(InboundUpdate.update_id).where(
-            InboundUpdate.bot_id == bot_id, InboundUpdate.update_id.in_(list(rows))
-        )
-    )
+    known = await session.exec(_KNOWN, params={"bot_id": bot_id, "update_ids": list(rows)})
     seen = set(known.all())
-    insert = dialect.insert(TABLE).on_conflict_do_nothing(index_elements=["update_id", "bot_id"])
+    insert = _STORE[connection.dialect.name == "postgresql"]
     await connection.execute(insert, [rows[key] for key in sorted(rows)])
     return len(rows) - len(seen)
+
+
+# Statements run for every update are built once, their values bound when they run: building
+# one anew (and keying it for the compiled cache) cost about as much as running it.
+_KNOWN = select(InboundUpdate.update_id).where(
+    InboundUpdate.bot_id == bindparam("bot_id"),
+    InboundUpdate.update_id.in_(bindparam("update_ids", expanding=True)),
+)
+_STORE = {  # on PostgreSQL?
+    postgres: dialect.insert(TABLE).on_conflict_do_nothing(index_elements=["update_id", "bot_id"])
+    for postgres, dialect in ((True, postgresql), (False, sqlite))
+}
 
 
 @dataclass
@@ -124,33 +131,42 @@ async def look(
     wanted = take if take is not None else limit
     if wanted <= 0:
         return Due([], None)
-    earlier = aliased(InboundUpdate)
-    an_earlier_one = (
-        select(earlier.update_id)
-        .where(
-            earlier.bot_id == InboundUpdate.bot_id,
-            earlier.status == PENDING,
-            earlier.user_id == InboundUpdate.user_id,
-            earlier.update_id < InboundUpdate.update_id,
-        )
-        .exists()
-    )
-    query = (
-        select(InboundUpdate)
-        .where(
-            InboundUpdate.bot_id == bot_id,
-            InboundUpdate.status == PENDING,
-            InboundUpdate.next_attempt_at <= now,
-            InboundUpdate.update_id.not_in(list(busy_updates)),
-            InboundUpdate.user_id.is_(None)
-            | (InboundUpdate.user_id.not_in(list(busy_users)) & ~an_earlier_one),
-        )
-        .order_by(InboundUpdate.update_id)
-        .limit(wanted)
-    )
-    rows = list((await session.exec(query)).all())
+    params = {
+        "bot_id": bot_id,
+        "now": now,
+        "busy_updates": list(busy_updates),
+        "busy_users": list(busy_users),
+        "wanted": wanted,
+    }
+    rows = list((await session.exec(_DUE, params=params)).all())
     retry_at = None if len(rows) == wanted else await next_retry_at(session, bot_id, now)
     return Due(rows, retry_at)
+
+
+_EARLIER = aliased(InboundUpdate)
+_DUE = (
+    select(InboundUpdate)
+    .where(
+        InboundUpdate.bot_id == bindparam("bot_id"),
+        InboundUpdate.status == PENDING,
+        InboundUpdate.next_attempt_at <= bindparam("now"),
+        InboundUpdate.update_id.not_in(bindparam("busy_updates", expanding=True)),
+        InboundUpdate.user_id.is_(None)
+        | (
+            InboundUpdate.user_id.not_in(bindparam("busy_users", expanding=True))
+            & ~select(_EARLIER.update_id)
+            .where(
+                _EARLIER.bot_id == InboundUpdate.bot_id,
+                _EARLIER.status == PENDING,
+                _EARLIER.user_id == InboundUpdate.user_id,
+                _EARLIER.update_id < InboundUpdate.update_id,
+            )
+            .exists()
+        ),
+    )
+    .order_by(InboundUpdate.update_id)
+    .limit(bindparam("wanted"))
+)
 
 
 async def due(
@@ -169,18 +185,20 @@ async def next_retry_at(
     session: AsyncSession, bot_id: int, now: dt.datetime | None = None
 ) -> dt.datetime | None:
     """When the next update waiting out its back-off may be tried."""
-    row = (
-        await session.exec(
-            select(InboundUpdate.next_attempt_at)
-            .where(
-                InboundUpdate.bot_id == bot_id,
-                InboundUpdate.status == PENDING,
-                InboundUpdate.next_attempt_at > (now or utcnow()),
-            )
-            .order_by(InboundUpdate.next_attempt_at)
-        )
-    ).first()
+    params = {"bot_id": bot_id, "now": now or utcnow()}
+    row = (await session.exec(_NEXT_RETRY, params=params)).first()
     return _aware(row) if row else None
+
+
+_NEXT_RETRY = (
+    select(InboundUpdate.next_attempt_at)
+    .where(
+        InboundUpdate.bot_id == bindparam("bot_id"),
+        InboundUpdate.status == PENDING,
+        InboundUpdate.next_attempt_at > bindparam("now"),
+    )
+    .order_by(InboundUpdate.next_attempt_at)
+)
 
 
 async def is_pending(session: AsyncSession, bot_id: int, update_id: int) -> bool:
@@ -192,6 +210,17 @@ async def is_pending(session: AsyncSession, bot_id: int, update_id: int) -> bool
         )
     ).first()  # the status alone: the payload is not read (nor parsed) again
     return status == PENDING
+
+
+_MARK_HANDLED = (
+    update(TABLE)
+    .where(
+        TABLE.c.update_id == bindparam("the_update"),
+        TABLE.c.bot_id == bindparam("the_bot"),
+        TABLE.c.status == PENDING,
+    )
+    .values(status=HANDLED, handled_at=bindparam("handled_at"), last_error="")
+)
 
 
 class Guard:
@@ -216,15 +245,8 @@ class Guard:
         if self.fired:
             return
         self.fired = True
-        result = sync_session.execute(
-            update(TABLE)
-            .where(
-                TABLE.c.update_id == self.update_id,
-                TABLE.c.bot_id == self.bot_id,
-                TABLE.c.status == PENDING,
-            )
-            .values(status=HANDLED, handled_at=utcnow(), last_error="")
-        )
+        params = {"the_update": self.update_id, "the_bot": self.bot_id, "handled_at": utcnow()}
+        result = sync_session.execute(_MARK_HANDLED, params)
         if result.rowcount != 1:
             raise AlreadyHandled(self.update_id)
 
