@@ -31,6 +31,8 @@ COPY locales ./locales
 COPY sandbox ./sandbox
 COPY web ./web
 RUN uv sync --frozen --no-dev --no-editable
+# The message catalogues compiled once here (as the bytecode is), not at each start.
+RUN /app/.venv/bin/python -c "import locales; locales.translations()"
 
 # ---------------------------------------------------------------- runtime: the bot
 FROM ${PYTHON_IMAGE} AS bot

@@ -18,15 +18,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ledger.notice import NoticeData, NoticeUnit, notice_docx_bytes, notice_file_name
 from storage.models import Plan, Round
 from storage.services import audit, staff, status
 from storage.services.errors import ServiceError
 from storage.services.staff import StaffMember
+
+if TYPE_CHECKING:  # ledger.notice brings python-docx: loaded when a notice is made, not at start
+    from ledger.notice import NoticeData
 
 __all__ = ["NoticeError", "NoticeFile", "late_notice", "late_notice_data"]
 
@@ -69,6 +72,8 @@ async def late_notice_data(
     """The round's late and unreported units, in the units directory's order. `issuer`
     defaults to the plan's issuing office; `issued_on` (成文日期) to `now`'s date in the plan's
     time zone."""
+    from ledger.notice import NoticeData, NoticeUnit
+
     result = await status.round_status(session, who, round_id, now=now)
     plan = await session.get(Plan, (await session.get(Round, round_id)).plan_id)
     zone = ZoneInfo(result.timezone)
@@ -105,7 +110,7 @@ async def late_notice(
 ) -> NoticeFile:
     """The 通报 as a Word document, recorded in the audit trail (`notice.late`)."""
     from ledger.errors import LedgerError
-    from ledger.notice import parse_template
+    from ledger.notice import notice_docx_bytes, notice_file_name, parse_template
 
     member = await staff.authorize(session, who)
     if template is not None:
