@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, update
+from sqlalchemy import Integer, bindparam, delete, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import select
@@ -92,7 +92,7 @@ async def store(
 
 
 # Statements run for every update are built once, their values bound when they run: building
-# one anew (and keying it for the compiled cache) cost about as much as running it.
+# one anew and keying it for the compiled cache cost more than running it.
 _KNOWN = select(InboundUpdate.update_id).where(
     InboundUpdate.bot_id == bindparam("bot_id"),
     InboundUpdate.update_id.in_(bindparam("update_ids", expanding=True)),
@@ -165,7 +165,7 @@ _DUE = (
         ),
     )
     .order_by(InboundUpdate.update_id)
-    .limit(bindparam("wanted"))
+    .limit(bindparam("wanted", type_=Integer))
 )
 
 
