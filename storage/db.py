@@ -20,7 +20,11 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> AsyncEng
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        options = {"pool_size": pool_size} if database and database != ":memory:" else {}
+        options: dict = {"pool_size": pool_size} if database and database != ":memory:" else {}
+        if parsed.get_driver_name() == "aiosqlite":
+            from storage import sqlite_trips
+
+            options["module"] = sqlite_trips.dbapi()  # one trip to its thread per statement
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
