@@ -357,10 +357,11 @@ class ControlApi:
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
-        await response.prepare(request)
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        # Listening before the answer's headers go: a page that has them misses no event.
         self.world.listeners.add(queue.put_nowait)
         try:
+            await response.prepare(request)
             await response.write(b"retry: 1000\n\n")
             while not self.world.stopping.is_set():
                 event = await self._next_event(queue)

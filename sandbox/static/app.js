@@ -394,9 +394,12 @@ async function chooseUser(user) {
   if (state.view) for (const q of state.view.callback_answers) state.seenAnswers.add(q.callback_query_id);
 }
 
+let mailEvents = 0; // mail events seen: a count asked for before one of them is out of date
+
 async function loadMailCount() {
+  const asked = mailEvents;
   const { count } = await api("/mail?limit=0").catch(() => ({ count: 0 }));
-  showMailCount(count);
+  if (asked === mailEvents) showMailCount(count);
 }
 
 function showMailCount(count) {
@@ -422,7 +425,10 @@ function listen() {
     const event = JSON.parse(message.data);
     if (event.type === "chat" && event.chat_id === state.chatId) await loadView();
     if (event.type === "users" || event.type === "bots") await refresh();
-    if (event.type === "mail") showMailCount(event.count);
+    if (event.type === "mail") {
+      mailEvents += 1;
+      showMailCount(event.count);
+    }
     if (event.type === "reset") location.reload();
   };
 }

@@ -383,18 +383,14 @@ async def card(session: AsyncSession, round_id: int, unit_id: int, task_id: int)
     )
 
 
+_THE_ENTRY_ALONE = select(ProgressEntry).where(_THE_ENTRY)
+
+
 async def _entry(
     session: AsyncSession, round_id: int, unit_id: int, task_id: int
 ) -> ProgressEntry | None:
-    return (
-        await session.exec(
-            select(ProgressEntry).where(
-                ProgressEntry.round_id == round_id,
-                ProgressEntry.unit_id == unit_id,
-                ProgressEntry.task_id == task_id,
-            )
-        )
-    ).first()
+    params = {"round_id": round_id, "unit_id": unit_id, "task_id": task_id}
+    return (await session.exec(_THE_ENTRY_ALONE, params=params)).first()
 
 
 _PREVIOUS_ANSWER = (
